@@ -1,0 +1,115 @@
+// A growable bitset of pages: one bit per page, set while the page is resident.
+// Range operations work a 32-bit word at a time so that touching a 1 GiB block
+// costs about 8 K word writes, not 256 K page visits.
+
+function popcount32(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
+}
+
+/** Mask of bits [lo, hi) within one 32-bit word, 0 ≤ lo < hi ≤ 32. */
+function wordMask(lo: number, hi: number): number {
+  const upper = hi === 32 ? 0xffffffff : ((1 << hi) - 1) >>> 0;
+  const lower = lo === 0 ? 0 : ((1 << lo) - 1) >>> 0;
+  return (upper & ~lower) >>> 0;
+}
+
+export class PageBitset {
+  private words: Uint32Array;
+
+  constructor(pages: number) {
+    this.words = new Uint32Array(Math.max(1, Math.ceil(pages / 32)));
+  }
+
+  /** Capacity in pages. */
+  get capacity(): number {
+    return this.words.length * 32;
+  }
+
+  /** Make room for at least `pages` pages, keeping the bits already set. */
+  ensure(pages: number): void {
+    if (pages <= this.capacity) return;
+    let n = this.words.length;
+    while (n * 32 < pages) n *= 2;
+    const grown = new Uint32Array(n);
+    grown.set(this.words);
+    this.words = grown;
+  }
+
+  get(page: number): boolean {
+    return ((this.words[page >>> 5]! >>> (page & 31)) & 1) === 1;
+  }
+
+  /** Set pages [from, to); returns how many were newly set. */
+  setRange(from: number, to: number): number {
+    return this.update(from, to, true);
+  }
+
+  /** Clear pages [from, to); returns how many were set before. */
+  clearRange(from: number, to: number): number {
+    return this.update(from, to, false);
+  }
+
+  /** How many pages in [from, to) are set. */
+  countRange(from: number, to: number): number {
+    let count = 0;
+    const words = this.words;
+    to = Math.min(to, this.capacity);
+    while (from < to) {
+      const w = from >>> 5;
+      const lo = from & 31;
+      const hi = Math.min(32, lo + (to - from));
+      count += popcount32((words[w]! & wordMask(lo, hi)) >>> 0);
+      from += hi - lo;
+    }
+    return count;
+  }
+
+  /** A copy of pages [from, to) as a new bitset starting at page 0. */
+  slice(from: number, to: number): PageBitset {
+    const out = new PageBitset(Math.max(0, to - from));
+    for (let p = from; p < to; p++) {
+      if (this.get(p)) out.setRange(p - from, p - from + 1);
+    }
+    return out;
+  }
+
+  /** Copy pages [0, count) of `src` into this bitset at `at`. */
+  copyFrom(src: PageBitset, count: number, at: number): void {
+    this.ensure(at + count);
+    for (let p = 0; p < count; p++) {
+      if (src.get(p)) this.setRange(at + p, at + p + 1);
+    }
+  }
+
+  private update(from: number, to: number, set: boolean): number {
+    if (to <= from) return 0;
+    this.ensure(to);
+    const words = this.words;
+    let changed = 0;
+    while (from < to) {
+      const w = from >>> 5;
+      const lo = from & 31;
+      const hi = Math.min(32, lo + (to - from));
+      const mask = wordMask(lo, hi);
+      const old = words[w]!;
+      if (set) {
+        const fresh = (mask & ~old) >>> 0;
+        if (fresh !== 0) {
+          changed += popcount32(fresh);
+          words[w] = (old | mask) >>> 0;
+        }
+      } else {
+        const gone = (mask & old) >>> 0;
+        if (gone !== 0) {
+          changed += popcount32(gone);
+          words[w] = (old & ~mask) >>> 0;
+        }
+      }
+      from += hi - lo;
+    }
+    return changed;
+  }
+}

@@ -1,0 +1,99 @@
+// Writes trace format v1 (CSV, gzip when the path ends in .gz). Output is
+// deterministic: the same events give the same bytes, gzip included.
+import { createHash } from 'node:crypto';
+import { Transform } from 'node:stream';
+import { createGzip, constants as zlibConstants } from 'node:zlib';
+import { streamFileAtomic } from '../harness/output-file.ts';
+import { TRACE_COLUMNS, TRACE_MAGIC, type TraceColumn, type TraceEvent, type TraceMeta } from './types.ts';
+
+export interface WriteTraceOptions {
+  /** Columns to emit, in this order; default all v1 columns. `op` is always included. */
+  columns?: readonly TraceColumn[];
+  /** Force gzip on or off; default: by the `.gz` extension. */
+  gzip?: boolean;
+}
+
+export interface WriteTraceSummary {
+  events: number;
+  /** sha256 of the bytes written (the file as stored). */
+  sha256: string;
+  bytes: number;
+}
+
+/** Quote a CSV field when it holds a comma, quote, CR or LF (RFC 4180). */
+export function csvField(text: string): string {
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function cell(e: TraceEvent, column: TraceColumn): string {
+  switch (column) {
+    case 'op':
+      return e.op;
+    case 'id':
+      return e.id ?? '';
+    case 'size':
+      return e.op === 'free' || e.op === 'mark' ? '' : String(e.size);
+    case 'align':
+      return e.op === 'memalign' ? String(e.align) : '';
+    case 'thread':
+      return e.thread ? String(e.thread) : '';
+    case 'time_ns':
+      return e.timeNs === null ? '' : String(e.timeNs);
+    case 'domain':
+      return e.domain === 'raw' ? 'raw' : '';
+    case 'label':
+      return e.label === null ? '' : csvField(e.label);
+  }
+}
+
+/** The header block: magic line, `# key: value` metadata, then the column row. */
+export function formatTraceHeader(meta: TraceMeta, columns: readonly TraceColumn[]): string {
+  let out = `${TRACE_MAGIC}\n`;
+  for (const [k, v] of Object.entries(meta)) out += `# ${k}: ${v.replace(/[\r\n]+/g, ' ')}\n`;
+  return `${out}${columns.join(',')}\n`;
+}
+
+export function formatTraceRow(e: TraceEvent, columns: readonly TraceColumn[]): string {
+  let row = cell(e, columns[0]!);
+  for (let i = 1; i < columns.length; i++) row += `,${cell(e, columns[i]!)}`;
+  return row;
+}
+
+function normaliseColumns(columns: readonly TraceColumn[] | undefined): TraceColumn[] {
+  const chosen = columns ?? TRACE_COLUMNS;
+  for (const c of chosen) if (!TRACE_COLUMNS.includes(c)) throw new Error(`unknown trace column "${c}"`);
+  return chosen.includes('op') ? [...chosen] : ['op', ...chosen];
+}
+
+async function* renderLines(meta: TraceMeta, events: Iterable<TraceEvent> | AsyncIterable<TraceEvent>, columns: TraceColumn[], counter: { events: number }): AsyncGenerator<string> {
+  yield formatTraceHeader(meta, columns);
+  let buf = '';
+  for await (const e of events) {
+    buf += formatTraceRow(e, columns) + '\n';
+    counter.events++;
+    if (buf.length > 1 << 16) {
+      yield buf;
+      buf = '';
+    }
+  }
+  if (buf) yield buf;
+}
+
+/** Write a trace file atomically; returns the event count and the sha256 of the stored bytes. */
+export async function writeTrace(path: string, meta: TraceMeta, events: Iterable<TraceEvent> | AsyncIterable<TraceEvent>, options: WriteTraceOptions = {}): Promise<WriteTraceSummary> {
+  const columns = normaliseColumns(options.columns);
+  const gzip = options.gzip ?? path.endsWith('.gz');
+  const counter = { events: 0 };
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+  const transforms: NodeJS.ReadWriteStream[] = gzip ? [createGzip({ level: zlibConstants.Z_BEST_COMPRESSION }), tap] : [tap];
+  await streamFileAtomic(path, renderLines(meta, events, columns, counter), transforms);
+  return { events: counter.events, sha256: hash.digest('hex'), bytes };
+}
