@@ -131,6 +131,8 @@ export interface ReplayCost {
 export type RunStatus = 'ok' | 'oom' | 'alloc-failed';
 
 export interface RunResult {
+  /** Position of this run in the full run matrix (traces × models × sweeps); shards keep it so merge can restore the order. */
+  matrixIndex?: number;
   trace: TraceIdentity;
   model: ModelIdentity;
   status: RunStatus;

@@ -90,3 +90,29 @@ export class TraceError extends Error {
     this.name = 'TraceError';
   }
 }
+
+/**
+ * An opened trace of any form (CSV, gzip CSV, compiled binary), ready to be
+ * replayed. `traces/open.ts` `openTrace(path, { lenient })` returns one.
+ */
+export interface TraceSource {
+  path: string;
+  /** `# key: value` metadata. */
+  meta: TraceMeta;
+  /** Whether events carry time_ns (else the replayer advances a tick per event). */
+  hasTime: boolean;
+  /**
+   * The events as columnar batches, validated as they stream (a bad row throws
+   * TraceError, or is skipped and counted in lenient mode). Can be called more
+   * than once; each call streams the trace from the start.
+   */
+  batches(): AsyncIterable<EventBatch>;
+  /** The original id text of an interned id (valid for ids seen so far). */
+  idName(id: number): string;
+  /** Upper bound of interned ids seen so far (sizes per-id arrays). */
+  readonly idCount: number;
+  /** Rows skipped in lenient mode during the last full pass. */
+  readonly skippedRows: number;
+  /** sha256 of the file's bytes as stored. */
+  sha256(): Promise<string>;
+}
