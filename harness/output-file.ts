@@ -33,7 +33,8 @@ export async function streamFileAtomic(path: string, source: AsyncIterable<strin
   const tmp = tempPathFor(path);
   try {
     const sink: Writable = createWriteStream(tmp);
-    await pipeline([source, ...transforms, sink] as unknown as Parameters<typeof pipeline>[0]);
+    // pipeline's overloads cannot type a variable-length chain; the streams are checked at run time.
+    await (pipeline as unknown as (...streams: unknown[]) => Promise<void>)(source, ...transforms, sink);
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
