@@ -6,13 +6,12 @@ import { jemallocModel } from './jemalloc/index.ts';
 import { obmallocModel, obmallocArenaFreeModel } from './obmalloc/index.ts';
 import type { AllocatorModel, ModelDefinition, ParamSpec, ParamValue, ParamValues } from './types.ts';
 import { parseBytes } from './units.ts';
+import { ModelSpecError } from './model-spec-error.ts';
 
 export const MODELS: readonly ModelDefinition[] = [glibcModel, jemallocModel, obmallocModel, obmallocArenaFreeModel];
 
-/** A bad model spec or parameter: the message lists what is valid. */
-export class ModelSpecError extends Error {
-  override name = 'ModelSpecError';
-}
+// Re-exported so that `ModelSpecError` keeps its home here for every caller.
+export { ModelSpecError };
 
 /** A model as a run names it: `obmalloc-arenafree@3.11+jemalloc@5.1`. */
 export interface ModelSpec {

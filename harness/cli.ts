@@ -3,9 +3,15 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { reportError, EXIT_BAD_INPUT } from './cli-errors.ts';
+import { compareCommand } from './commands/compare.ts';
 import { compileCommand } from './commands/compile.ts';
 import { generateCommand } from './commands/generate.ts';
+import { historyCommand } from './commands/history.ts';
+import { importCommand } from './commands/import.ts';
+import { mergeCommand } from './commands/merge.ts';
 import { modelsCommand } from './commands/models.ts';
+import { realCommand } from './commands/real.ts';
+import { recordCommand } from './commands/record.ts';
 import { reportCommand } from './commands/report.ts';
 import { runCommand } from './commands/run.ts';
 import { validateCommand } from './commands/validate.ts';
@@ -21,6 +27,12 @@ export async function main(argv: string[]): Promise<void> {
       .command(compileCommand)
       .command(generateCommand)
       .command(modelsCommand)
+      .command(compareCommand)
+      .command(mergeCommand)
+      .command(historyCommand)
+      .command(realCommand)
+      .command(recordCommand)
+      .command(importCommand)
       .demandCommand(1, 'name a command; see --help')
       .strict()
       .help()

@@ -151,4 +151,6 @@ export interface RunResult {
   failure: FailureRecord | null;
   timeline: Timeline;
   replay: ReplayCost;
+  /** The options this run was made with, after trace hints (`# address-space: 32`, `# memory-limit: 2GiB`) applied. */
+  options?: RunOptionsRecord;
 }

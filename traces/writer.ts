@@ -7,7 +7,7 @@ import { streamFileAtomic } from '../harness/output-file.ts';
 import { TRACE_COLUMNS, TRACE_MAGIC, type TraceColumn, type TraceEvent, type TraceMeta } from './types.ts';
 
 export interface WriteTraceOptions {
-  /** Columns to emit, in this order; default all v1 columns. `op` is always included. */
+  /** Columns to emit, in this order; `op` is always included. Default: all v1 columns, without time_ns when the first event has no time. */
   columns?: readonly TraceColumn[];
   /** Force gzip on or off; default: by the `.gz` extension. */
   gzip?: boolean;
@@ -65,10 +65,25 @@ function normaliseColumns(columns: readonly TraceColumn[] | undefined): TraceCol
   return chosen.includes('op') ? [...chosen] : ['op', ...chosen];
 }
 
-async function* renderLines(meta: TraceMeta, events: Iterable<TraceEvent> | AsyncIterable<TraceEvent>, columns: TraceColumn[], counter: { events: number }): AsyncGenerator<string> {
-  yield formatTraceHeader(meta, columns);
-  let buf = '';
+/**
+ * The default columns for events whose first one carries no time: without
+ * time_ns, so readers advance a tick per event instead of seeing a time
+ * column of empty cells (which would mean "no time passes").
+ */
+function defaultColumns(first: TraceEvent | undefined): TraceColumn[] {
+  return first !== undefined && first.timeNs === null ? TRACE_COLUMNS.filter((c) => c !== 'time_ns') : [...TRACE_COLUMNS];
+}
+
+async function* renderLines(meta: TraceMeta, events: Iterable<TraceEvent> | AsyncIterable<TraceEvent>, chosen: TraceColumn[] | null, counter: { events: number }): AsyncGenerator<string> {
+  let columns = chosen;
+  let buf = chosen === null ? '' : formatTraceHeader(meta, chosen);
   for await (const e of events) {
+    if (columns === null) {
+      columns = defaultColumns(e);
+      buf = formatTraceHeader(meta, columns);
+    } else if (chosen === null && e.timeNs !== null && !columns.includes('time_ns')) {
+      throw new Error(`event ${counter.events} has a time (${e.timeNs}) but the first event has none: give every event a time_ns or none, or pass options.columns`);
+    }
     buf += formatTraceRow(e, columns) + '\n';
     counter.events++;
     if (buf.length > 1 << 16) {
@@ -76,12 +91,13 @@ async function* renderLines(meta: TraceMeta, events: Iterable<TraceEvent> | Asyn
       buf = '';
     }
   }
+  if (columns === null) buf = formatTraceHeader(meta, defaultColumns(undefined));
   if (buf) yield buf;
 }
 
 /** Write a trace file atomically; returns the event count and the sha256 of the stored bytes. */
 export async function writeTrace(path: string, meta: TraceMeta, events: Iterable<TraceEvent> | AsyncIterable<TraceEvent>, options: WriteTraceOptions = {}): Promise<WriteTraceSummary> {
-  const columns = normaliseColumns(options.columns);
+  const columns = options.columns ? normaliseColumns(options.columns) : null;
   const gzip = options.gzip ?? path.endsWith('.gz');
   const counter = { events: 0 };
   const hash = createHash('sha256');

@@ -1,0 +1,264 @@
+// The main arena's state and the primitives the malloc, free and realloc paths
+// share: the top chunk and how it grows (sysmalloc) and shrinks (systrim),
+// chunks with their own mmap, tcache puts and gets, taking a chunk out of its
+// bin. Every write glibc makes into chunk memory is mirrored by a touch of the
+// same bytes, since those writes are what make heap pages resident.
+import type { AddressSpace } from '../address-space.ts';
+import { Bins } from './bins.ts';
+import { ChunkState, ChunkStore, NIL } from './chunk-store.ts';
+import {
+  CHUNK_HDR_SZ,
+  DEFAULT_MMAP_THRESHOLD_MAX_32,
+  DEFAULT_MMAP_THRESHOLD_MAX_64,
+  MINSIZE,
+  MMAP_AS_MORECORE_SIZE,
+  SIZE_SZ,
+  alignDown,
+  alignUp,
+  binIndex,
+  inSmallbinRange,
+} from './constants.ts';
+import type { GlibcConfig } from './params.ts';
+
+/** A heap segment sysmalloc got from mmap after brk failed (the arena is then non-contiguous). */
+export interface HeapSegment {
+  start: number;
+  end: number;
+}
+
+export class Arena {
+  readonly c: ChunkStore;
+  readonly bins: Bins;
+  readonly page: number;
+  /** The top chunk (no record): where the heap grows; size 0 before the first sysmalloc. */
+  topAddr = 0;
+  topSize = 0;
+  /** Address of av->last_remainder (glibc compares the pointer, so an address, not a record). */
+  lastRemainder = -1;
+  contiguous = true;
+  /** Where the first sbrk put the heap, or −1 while the arena has no brk memory. */
+  brkBase = -1;
+  readonly mmapSegments: HeapSegment[] = [];
+  mmapThreshold: number;
+  trimThreshold: number;
+  readonly thresholdMax: number;
+  nMmaps = 0;
+  /** The tcache_perthread_struct chunk once tcache_init has run, else NIL. */
+  tcacheStruct = NIL;
+  /** Whether the version has a tcache at all (the struct may not be allocated yet). */
+  readonly hasTcache: boolean;
+
+  constructor(
+    readonly space: AddressSpace,
+    readonly cfg: GlibcConfig,
+  ) {
+    this.c = new ChunkStore(space.heapStart);
+    this.bins = new Bins(this.c);
+    this.page = space.pageSize;
+    this.mmapThreshold = cfg.mmapThreshold;
+    this.trimThreshold = cfg.trimThreshold;
+    this.thresholdMax = space.bits === 32 ? DEFAULT_MMAP_THRESHOLD_MAX_32 : DEFAULT_MMAP_THRESHOLD_MAX_64;
+    this.hasTcache = cfg.tcacheStructChunk > 0;
+  }
+
+  /** A write of `len` bytes at `addr` by the allocator. */
+  w(addr: number, len: number): void {
+    this.space.touch(addr, len);
+  }
+
+  /** set_head plus the fd/bk words (and fd_nextsize/bk_nextsize when large) of a chunk entering a bin. */
+  writeFreeHeader(addr: number, size: number): void {
+    this.space.touch(addr + SIZE_SZ, inSmallbinRange(size) ? 24 : 40);
+  }
+
+  /** Whether tcache_put/get may be used: the struct exists (tcache != NULL). */
+  get tcacheOn(): boolean {
+    return this.tcacheStruct !== NIL;
+  }
+
+  // ---- records ----------------------------------------------------------
+
+  /** A new heap chunk record, indexed by address. */
+  newChunk(addr: number, size: number, state: number): number {
+    const r = this.c.create(addr, size, state);
+    this.c.place(r);
+    return r;
+  }
+
+  /** Forget a heap chunk that was merged into a neighbour or into top. */
+  dropChunk(r: number): void {
+    this.c.unplace(r);
+    this.c.release(r);
+  }
+
+  /** Take a binned free chunk out of its bin (unlink_chunk) and forget its footer. */
+  unbin(r: number): void {
+    const c = this.c;
+    const state = c.state[r]!;
+    const bin = state === ChunkState.unsorted ? 1 : binIndex(c.size[r]!);
+    this.bins.unlink(bin, r, state === ChunkState.large);
+    c.clearFooter(r);
+    c.state[r] = ChunkState.inUse;
+  }
+
+  /** File a free chunk at the front of the unsorted bin, writing its header, links and footer. */
+  toUnsorted(r: number): void {
+    const c = this.c;
+    const addr = c.addr[r]!;
+    const size = c.size[r]!;
+    c.state[r] = ChunkState.unsorted;
+    this.bins.pushFront(1, r);
+    c.setFooter(r);
+    this.writeFreeHeader(addr, size);
+    this.w(addr + size, SIZE_SZ);
+  }
+
+  // ---- tcache -----------------------------------------------------------
+
+  tcachePut(r: number, idx: number): void {
+    this.c.state[r] = ChunkState.tcache;
+    this.bins.pushTcache(idx, r);
+    // e->key and e->next in the first 16 user bytes.
+    this.w(this.c.addr[r]! + CHUNK_HDR_SZ, 16);
+  }
+
+  tcacheGet(idx: number): number {
+    const r = this.bins.popTcache(idx);
+    this.c.state[r] = ChunkState.inUse;
+    this.w(this.c.addr[r]! + CHUNK_HDR_SZ + SIZE_SZ, SIZE_SZ); // e->key = 0
+    return r;
+  }
+
+  // ---- top --------------------------------------------------------------
+
+  /** Split nb off the low end of top (caller checked topSize ≥ nb + MINSIZE). */
+  splitTop(nb: number): number {
+    const addr = this.topAddr;
+    const r = this.newChunk(addr, nb, ChunkState.inUse);
+    this.topAddr = addr + nb;
+    this.topSize -= nb;
+    this.w(addr + SIZE_SZ, SIZE_SZ);
+    this.w(this.topAddr + SIZE_SZ, SIZE_SZ);
+    return r;
+  }
+
+  /**
+   * sysmalloc: mmap the chunk when nb reaches the mmap threshold, otherwise grow
+   * top with sbrk(nb + top_pad + MINSIZE − old top), falling back to an mmapped
+   * heap segment of at least 1 MiB when brk cannot grow. Returns NIL when out of memory.
+   */
+  sysmalloc(nb: number): number {
+    if (nb >= this.mmapThreshold && this.nMmaps < this.cfg.mmapMax) {
+      const r = this.mmapChunk(nb);
+      if (r !== NIL) return r;
+    }
+    const oldTop = this.topAddr;
+    const oldSize = this.topSize;
+    const oldEnd = oldTop + oldSize;
+    let size = nb + this.cfg.topPad + MINSIZE;
+    if (this.contiguous) size -= oldSize;
+    size = alignUp(size, this.page);
+    let brk = this.space.sbrk(size);
+    let sndBrk = -1;
+    if (brk === -1) {
+      let fallback = this.contiguous ? alignUp(size + oldSize, this.page) : size;
+      if (fallback < MMAP_AS_MORECORE_SIZE) fallback = MMAP_AS_MORECORE_SIZE;
+      const m = this.space.mmap(fallback, 'glibc heap segment');
+      if (m === 0) return NIL;
+      this.contiguous = false;
+      this.mmapSegments.push({ start: m, end: m + fallback });
+      brk = m;
+      sndBrk = m + fallback;
+      size = fallback;
+    } else if (this.brkBase < 0) {
+      this.brkBase = brk;
+    }
+    if (brk === oldEnd && sndBrk === -1 && oldSize > 0) {
+      this.topSize = oldSize + size;
+    } else {
+      // First heap, or memory not adjacent to top: a new top. brk and mmap
+      // results are page-aligned, so no front correction is needed.
+      if (sndBrk === -1) sndBrk = brk + size;
+      this.topAddr = brk;
+      this.topSize = sndBrk - brk;
+      this.w(brk + SIZE_SZ, SIZE_SZ);
+      if (oldSize !== 0) this.fenceOldTop(oldTop, oldSize);
+    }
+    if (this.topSize >= nb + MINSIZE) return this.splitTop(nb);
+    return NIL;
+  }
+
+  /**
+   * The old top of a segment sysmalloc leaves: two 16-byte in-use fenceposts at
+   * its end stop coalescing across the gap, and the rest is freed.
+   */
+  private fenceOldTop(oldTop: number, oldSize: number): void {
+    const kept = alignDown(oldSize - 2 * CHUNK_HDR_SZ, 16);
+    const f1 = oldTop + kept;
+    this.newChunk(f1, CHUNK_HDR_SZ, ChunkState.fence);
+    this.newChunk(f1 + CHUNK_HDR_SZ, CHUNK_HDR_SZ, ChunkState.fence);
+    this.w(f1 + SIZE_SZ, CHUNK_HDR_SZ + SIZE_SZ);
+    if (kept >= MINSIZE) {
+      const r = this.newChunk(oldTop, kept, ChunkState.inUse);
+      this.w(oldTop + SIZE_SZ, SIZE_SZ);
+      this.freeOldTop(r);
+    } else if (kept > 0) {
+      this.newChunk(oldTop, kept, ChunkState.fence);
+    }
+  }
+
+  /** Set by the free path (free.ts) to avoid an import cycle: _int_free of the old top. */
+  freeOldTop: (r: number) => void = () => {
+    throw new Error('glibc arena: free path not wired');
+  };
+
+  /**
+   * systrim: give back whole pages at the top of the heap beyond `pad`
+   * (extra = ALIGN_DOWN(top − MINSIZE − 1 − pad, page)), only when top ends at the break.
+   */
+  systrim(pad: number): boolean {
+    const topArea = this.topSize - MINSIZE - 1;
+    if (topArea <= pad) return false;
+    const extra = alignDown(topArea - pad, this.page);
+    if (extra === 0) return false;
+    if (this.space.brk !== this.topAddr + this.topSize) return false;
+    if (this.space.sbrk(-extra) === -1) return false;
+    this.topSize -= extra;
+    this.w(this.topAddr + SIZE_SZ, SIZE_SZ);
+    return true;
+  }
+
+  // ---- mmapped chunks ---------------------------------------------------
+
+  /** sysmalloc_mmap: a mapping of ALIGN_UP(nb + SIZE_SZ, page) with the chunk at its start. */
+  mmapChunk(nb: number): number {
+    const len = alignUp(nb + SIZE_SZ, this.page);
+    const base = this.space.mmap(len, 'glibc mmapped chunk');
+    if (base === 0) return NIL;
+    const r = this.c.create(base, len, ChunkState.mmapped);
+    this.c.placeMmapped(r);
+    this.nMmaps++;
+    this.w(base, CHUNK_HDR_SZ); // prev_size = 0 and the size word
+    return r;
+  }
+
+  /** munmap_chunk: the whole mapping goes, and its pages leave RSS. */
+  unmapChunk(r: number): void {
+    const c = this.c;
+    const base = c.addr[r]! - c.offset[r]!;
+    this.space.munmap(base, c.offset[r]! + c.size[r]!);
+    c.unplaceMmapped(r);
+    c.release(r);
+    this.nMmaps--;
+  }
+
+  /** __libc_free's dynamic threshold rule, on the size word with its IS_MMAPPED bit (hence the + 2). */
+  raiseThresholds(chunkSize: number): void {
+    if (!this.cfg.dynamicThreshold) return;
+    const nomask = chunkSize + 2;
+    if (nomask > this.mmapThreshold && nomask <= this.thresholdMax) {
+      this.mmapThreshold = chunkSize;
+      this.trimThreshold = 2 * chunkSize;
+    }
+  }
+}

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { IntMap } from './int-map.ts';
+import { prng } from './test-support.ts';
+
+describe('IntMap', () => {
+  it('agrees with a Map under heavy churn, including keys beyond 32 bits and negative keys', () => {
+    const m = new IntMap(4);
+    const ref = new Map<number, number>();
+    const rand = prng(3);
+    const pool = [0, -1, 2 ** 33 + 5, -(2 ** 40), 2 ** 31, 2 ** 32];
+    for (let i = 0; i < 5000; i++) pool.push(Math.floor(rand() * 3000) * 316);
+    for (let i = 0; i < 100000; i++) {
+      const k = pool[Math.floor(rand() * pool.length)]!;
+      const r = rand();
+      if (r < 0.5) {
+        m.set(k, i);
+        ref.set(k, i);
+      } else if (r < 0.8) {
+        m.delete(k);
+        ref.delete(k);
+      } else {
+        expect(m.get(k)).toBe(ref.get(k) ?? -1);
+      }
+    }
+    expect(m.size).toBe(ref.size);
+    for (const k of pool) expect(m.get(k)).toBe(ref.get(k) ?? -1);
+  });
+});

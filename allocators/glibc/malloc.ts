@@ -1,0 +1,213 @@
+// _int_malloc and malloc_consolidate (malloc.c@glibc-2.35 :3770, :4700), in
+// glibc's order: fastbin, small bin, consolidation before large requests, the
+// unsorted scan (last remainder, exact fits into tcache, filing into bins),
+// large-bin best fit, the binmap search, top, sysmalloc.
+import type { Arena } from './arena.ts';
+import { ChunkState, NIL, isBinned } from './chunk-store.ts';
+import {
+  MAX_ITERS,
+  MINSIZE,
+  NFASTBINS,
+  SIZE_SZ,
+  TCACHE_MAX_BINS,
+  UNSORTED_BIN,
+  csize2tidx,
+  fastbinIndex,
+  inSmallbinRange,
+  largebinIndex,
+  smallbinIndex,
+} from './constants.ts';
+
+/** Serve a padded request nb from the arena; returns the chunk record, or NIL when memory runs out. */
+export function intMalloc(a: Arena, nb: number): number {
+  const c = a.c;
+  const bins = a.bins;
+  const tcIdx = csize2tidx(nb);
+  const canCache = a.tcacheOn && tcIdx < TCACHE_MAX_BINS;
+  const tcacheLimit = a.cfg.tcacheCount;
+
+  if (nb <= a.cfg.maxFast) {
+    const idx = fastbinIndex(nb);
+    const victim = bins.popFast(idx);
+    if (victim !== NIL) {
+      // Stash the rest of this fastbin in tcache while there is room.
+      if (canCache) {
+        while (bins.tcacheCount[tcIdx]! < tcacheLimit) {
+          const t = bins.popFast(idx);
+          if (t === NIL) break;
+          a.tcachePut(t, tcIdx);
+        }
+      }
+      c.state[victim] = ChunkState.inUse;
+      return victim;
+    }
+  }
+
+  let idx: number;
+  if (inSmallbinRange(nb)) {
+    idx = smallbinIndex(nb);
+    const victim = bins.last[idx]!;
+    if (victim !== NIL) {
+      takeWhole(a, victim);
+      if (canCache) {
+        while (bins.tcacheCount[tcIdx]! < tcacheLimit) {
+          const t = bins.last[idx]!;
+          if (t === NIL) break;
+          takeWhole(a, t);
+          a.tcachePut(t, tcIdx);
+        }
+      }
+      return victim;
+    }
+  } else {
+    idx = largebinIndex(nb);
+    if (bins.haveFastChunks) mallocConsolidate(a);
+  }
+
+  for (;;) {
+    let returnCached = false;
+    let iters = 0;
+    let victim: number;
+    while ((victim = bins.last[UNSORTED_BIN]!) !== NIL) {
+      const size = c.size[victim]!;
+      const vAddr = c.addr[victim]!;
+      // A run of small requests carves the last remainder while it is the only unsorted chunk.
+      if (inSmallbinRange(nb) && bins.first[UNSORTED_BIN] === victim && vAddr === a.lastRemainder && size > nb + MINSIZE) {
+        a.unbin(victim);
+        c.size[victim] = nb;
+        a.w(vAddr + SIZE_SZ, SIZE_SZ);
+        const rem = a.newChunk(vAddr + nb, size - nb, ChunkState.unsorted);
+        a.toUnsorted(rem);
+        a.lastRemainder = vAddr + nb;
+        return victim;
+      }
+      a.unbin(victim);
+      if (size === nb) {
+        a.w(vAddr + size + SIZE_SZ, SIZE_SZ); // set_inuse_bit_at_offset
+        if (canCache && bins.tcacheCount[tcIdx]! < tcacheLimit) {
+          a.tcachePut(victim, tcIdx);
+          returnCached = true;
+          continue;
+        }
+        return victim;
+      }
+      fileIntoBin(a, victim);
+      if (++iters >= MAX_ITERS) break;
+    }
+    if (returnCached) return a.tcacheGet(tcIdx);
+
+    if (!inSmallbinRange(nb)) {
+      const v = bins.bestFitLarge(idx, nb);
+      if (v !== NIL) return splitBinned(a, v, nb, false);
+    }
+
+    const bin = bins.nextNonEmpty(idx);
+    if (bin >= 0) return splitBinned(a, bins.last[bin]!, nb, inSmallbinRange(nb));
+
+    if (a.topSize >= nb + MINSIZE) return a.splitTop(nb);
+    if (bins.haveFastChunks) {
+      mallocConsolidate(a);
+      continue;
+    }
+    return a.sysmalloc(nb);
+  }
+}
+
+/** A binned chunk taken whole: out of its bin, and the next chunk's PREV_INUSE set. */
+function takeWhole(a: Arena, r: number): void {
+  a.unbin(r);
+  a.w(a.c.addr[r]! + a.c.size[r]! + SIZE_SZ, SIZE_SZ);
+}
+
+/** Move a chunk from the unsorted scan into its small bin (front) or large bin (size order). */
+function fileIntoBin(a: Arena, r: number): void {
+  const c = a.c;
+  const size = c.size[r]!;
+  if (inSmallbinRange(size)) {
+    c.state[r] = ChunkState.small;
+    a.bins.pushFront(smallbinIndex(size), r);
+    a.w(c.addr[r]! + 2 * SIZE_SZ, 16);
+  } else {
+    c.state[r] = ChunkState.large;
+    a.bins.insertLarge(largebinIndex(size), r);
+    a.w(c.addr[r]! + 2 * SIZE_SZ, 32);
+  }
+  c.setFooter(r);
+}
+
+/** Take a chunk found by best fit or the binmap; a remainder ≥ MINSIZE goes to the front of unsorted. */
+function splitBinned(a: Arena, r: number, nb: number, advertise: boolean): number {
+  const c = a.c;
+  const size = c.size[r]!;
+  const addr = c.addr[r]!;
+  a.unbin(r);
+  if (size - nb < MINSIZE) {
+    a.w(addr + size + SIZE_SZ, SIZE_SZ);
+    return r;
+  }
+  c.size[r] = nb;
+  a.w(addr + SIZE_SZ, SIZE_SZ);
+  const rem = a.newChunk(addr + nb, size - nb, ChunkState.unsorted);
+  a.toUnsorted(rem);
+  if (advertise) a.lastRemainder = addr + nb;
+  return r;
+}
+
+/**
+ * malloc_consolidate: empty every fastbin (lowest size first, each from its
+ * head), merging each chunk with free neighbours or into top, results to the front of unsorted.
+ */
+export function mallocConsolidate(a: Arena): void {
+  const bins = a.bins;
+  bins.haveFastChunks = false;
+  for (let idx = 0; idx < NFASTBINS; idx++) {
+    let p = bins.fastTop[idx]!;
+    bins.fastTop[idx] = NIL;
+    while (p !== NIL) {
+      const next = a.c.fd[p]!;
+      a.c.fd[p] = NIL;
+      a.c.state[p] = ChunkState.inUse;
+      coalesce(a, p);
+      p = next;
+    }
+  }
+}
+
+/**
+ * The merging half of _int_free, shared with malloc_consolidate: join a chunk
+ * with a free chunk before and after it, then put it in unsorted or into top.
+ * Returns the size of the merged chunk, or the new top size when it joined top.
+ */
+export function coalesce(a: Arena, r: number): number {
+  const c = a.c;
+  let addr = c.addr[r]!;
+  let size = c.size[r]!;
+  const nextAddr = addr + size;
+  const prev = c.freeEndingAt(addr);
+  if (prev !== NIL) {
+    a.unbin(prev);
+    a.dropChunk(r);
+    r = prev;
+    addr = c.addr[prev]!;
+    size += c.size[prev]!;
+  }
+  if (nextAddr !== a.topAddr) {
+    const next = c.at(nextAddr);
+    if (next === NIL) throw new Error(`glibc model: no chunk at 0x${nextAddr.toString(16)} after 0x${addr.toString(16)}`);
+    if (isBinned(c.state[next]!)) {
+      a.unbin(next);
+      size += c.size[next]!;
+      a.dropChunk(next);
+    } else {
+      a.w(nextAddr + SIZE_SZ, SIZE_SZ); // clear the next chunk's PREV_INUSE
+    }
+    c.size[r] = size;
+    a.toUnsorted(r);
+    return size;
+  }
+  a.dropChunk(r);
+  a.topAddr = addr;
+  a.topSize += size;
+  a.w(addr + SIZE_SZ, SIZE_SZ);
+  return a.topSize;
+}

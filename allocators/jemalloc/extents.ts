@@ -1,0 +1,330 @@
+// Extents (jemalloc's edata_t) as parallel typed arrays, and the extent caches
+// (ecache/eset) that hold the inactive ones. Every extent has a real address in
+// the shared AddressSpace; an index into these arrays stands for the struct.
+import { AddrHash } from './addr-hash.ts';
+import { NPSIZES, PAGE, pszCeilIndex, pszQuantizeCeil, pszQuantizeFloor, pszSize } from './size-classes.ts';
+
+/** Extent states (extent_state_t), plus a free slot in the pool. */
+export const ST_FREE_SLOT = 0;
+export const ST_ACTIVE = 1;
+export const ST_DIRTY = 2;
+export const ST_MUZZY = 3;
+export const ST_RETAINED = 4;
+
+export const NONE = -1;
+
+/**
+ * All extents of a model. Split keeps the serial number (extent_split_impl), a
+ * merge keeps the lower one, so an extent's serial number is that of the
+ * mapping it was carved from: first fit by (serial, address) prefers old memory.
+ */
+export class ExtentPool {
+  capacity = 0;
+  start = new Float64Array(0);
+  size = new Float64Array(0);
+  sn = new Float64Array(0);
+  state = new Uint8Array(0);
+  /** 1 when the extent begins a mapping: nothing below may merge into it (retain rule, extent.h head state). */
+  head = new Uint8Array(0);
+  arena = new Uint8Array(0);
+  /** Small bin index for slabs, −1 for large extents. */
+  bin = new Int16Array(0);
+  /** Free regions of a slab. */
+  nfree = new Int32Array(0);
+  /** Usable size of a large extent (the size class, without the cache-oblivious pad). */
+  usize = new Float64Array(0);
+  heapPos = new Int32Array(0);
+  lruPrev = new Int32Array(0);
+  lruNext = new Int32Array(0);
+  /** Region bitmaps of slabs (1 = free), by extent index. */
+  slabBits: (Uint32Array | null)[] = [];
+  /** Inactive extents by first and by past-the-end address: the neighbour lookup of coalescing (emap). */
+  readonly byStart = new AddrHash();
+  readonly byEnd = new AddrHash();
+  /** High-water count of extent structs (metadata: edata_t come from base memory and are recycled). */
+  highWater = 0;
+  private freeSlots: number[] = [];
+  private used = 0;
+
+  constructor(initial = 256) {
+    this.grow(initial);
+  }
+
+  private grow(cap: number): void {
+    const f64 = (a: Float64Array): Float64Array<ArrayBuffer> => {
+      const b = new Float64Array(cap);
+      b.set(a);
+      return b;
+    };
+    const i32 = (a: Int32Array): Int32Array<ArrayBuffer> => {
+      const b = new Int32Array(cap);
+      b.set(a);
+      return b;
+    };
+    const u8 = (a: Uint8Array): Uint8Array<ArrayBuffer> => {
+      const b = new Uint8Array(cap);
+      b.set(a);
+      return b;
+    };
+    this.start = f64(this.start);
+    this.size = f64(this.size);
+    this.sn = f64(this.sn);
+    this.usize = f64(this.usize);
+    this.state = u8(this.state);
+    this.head = u8(this.head);
+    this.arena = u8(this.arena);
+    const bin = new Int16Array(cap);
+    bin.set(this.bin);
+    this.bin = bin;
+    this.nfree = i32(this.nfree);
+    this.heapPos = i32(this.heapPos);
+    this.lruPrev = i32(this.lruPrev);
+    this.lruNext = i32(this.lruNext);
+    this.capacity = cap;
+  }
+
+  create(start: number, size: number, sn: number, state: number, head: boolean, arena: number): number {
+    let e = this.freeSlots.pop();
+    if (e === undefined) {
+      if (this.used === this.capacity) this.grow(this.capacity * 2);
+      e = this.used++;
+    }
+    this.start[e] = start;
+    this.size[e] = size;
+    this.sn[e] = sn;
+    this.state[e] = state;
+    this.head[e] = head ? 1 : 0;
+    this.arena[e] = arena;
+    this.bin[e] = -1;
+    this.nfree[e] = 0;
+    this.usize[e] = 0;
+    this.heapPos[e] = NONE;
+    this.lruPrev[e] = NONE;
+    this.lruNext[e] = NONE;
+    this.slabBits[e] = null;
+    const live = this.used - this.freeSlots.length;
+    if (live > this.highWater) this.highWater = live;
+    return e;
+  }
+
+  release(e: number): void {
+    this.state[e] = ST_FREE_SLOT;
+    this.slabBits[e] = null;
+    this.freeSlots.push(e);
+  }
+
+  end(e: number): number {
+    return this.start[e]! + this.size[e]!;
+  }
+
+  /** Split `e` at `frontBytes`; `e` keeps the front, the returned extent is the tail (same state, serial, arena). */
+  split(e: number, frontBytes: number): number {
+    const tail = this.create(this.start[e]! + frontBytes, this.size[e]! - frontBytes, this.sn[e]!, this.state[e]!, false, this.arena[e]!);
+    this.size[e] = frontBytes;
+    return tail;
+  }
+
+  /** Merge `b` (directly above `a`) into `a`; `b`'s slot is released. */
+  merge(a: number, b: number): void {
+    this.size[a] = this.size[a]! + this.size[b]!;
+    if (this.sn[b]! < this.sn[a]!) this.sn[a] = this.sn[b]!;
+    this.release(b);
+  }
+}
+
+/** Binary min-heap of extent indices; positions live in pool.heapPos so any member can be removed. */
+export class ExtentHeap {
+  items = new Int32Array(8);
+  length = 0;
+  constructor(
+    private readonly pool: ExtentPool,
+    private readonly less: (a: number, b: number) => boolean,
+  ) {}
+
+  push(e: number): void {
+    if (this.length === this.items.length) {
+      const grown = new Int32Array(this.items.length * 2);
+      grown.set(this.items);
+      this.items = grown;
+    }
+    this.items[this.length] = e;
+    this.pool.heapPos[e] = this.length;
+    this.length++;
+    this.up(this.length - 1);
+  }
+
+  remove(e: number): void {
+    const i = this.pool.heapPos[e]!;
+    const last = this.items[--this.length]!;
+    this.pool.heapPos[e] = NONE;
+    if (i === this.length) return;
+    this.items[i] = last;
+    this.pool.heapPos[last] = i;
+    this.up(i);
+    this.down(this.pool.heapPos[last]!);
+  }
+
+  top(): number {
+    return this.length > 0 ? this.items[0]! : NONE;
+  }
+
+  private up(i: number): void {
+    const items = this.items;
+    const e = items[i]!;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const pe = items[p]!;
+      if (!this.less(e, pe)) break;
+      items[i] = pe;
+      this.pool.heapPos[pe] = i;
+      i = p;
+    }
+    items[i] = e;
+    this.pool.heapPos[e] = i;
+  }
+
+  private down(i: number): void {
+    const items = this.items;
+    const n = this.length;
+    const e = items[i]!;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && this.less(items[c + 1]!, items[c]!)) c++;
+      const ce = items[c]!;
+      if (!this.less(ce, e)) break;
+      items[i] = ce;
+      this.pool.heapPos[ce] = i;
+      i = c;
+    }
+    items[i] = e;
+    this.pool.heapPos[e] = i;
+  }
+}
+
+/** How an extent set bins its members and orders each bin. */
+export type SetOrder =
+  /** jemalloc 5 eset: bins by page-size class (floor), each ordered by (serial, address). */
+  | 'psz-sn-addr'
+  /** jemalloc 3 runs_avail: bins by page count, each ordered by address: best fit by (size, address). */
+  | 'pages-addr';
+
+/**
+ * The inactive extents of one state in one arena (ecache_t/eset_t): size bins
+ * with a non-empty bitmap, an LRU list for purging (oldest first), and a page
+ * count for decay.
+ */
+export class ExtentSet {
+  npages = 0;
+  count = 0;
+  lruHead = NONE;
+  lruTail = NONE;
+  private readonly heaps: ExtentHeap[] = [];
+  private readonly nonEmpty: Uint32Array;
+  private readonly nbins: number;
+
+  constructor(
+    private readonly pool: ExtentPool,
+    readonly state: number,
+    private readonly order: SetOrder,
+    maxPages = 0,
+    /** sz_large_pad: the page jemalloc 5 adds to large extents, which the psz quantization allows for. */
+    private readonly pad = 0,
+  ) {
+    this.nbins = order === 'psz-sn-addr' ? NPSIZES : maxPages + 1;
+    const less =
+      order === 'psz-sn-addr'
+        ? (a: number, b: number): boolean => {
+            const d = pool.sn[a]! - pool.sn[b]!;
+            return d < 0 || (d === 0 && pool.start[a]! < pool.start[b]!);
+          }
+        : (a: number, b: number): boolean => pool.start[a]! < pool.start[b]!;
+    for (let i = 0; i < this.nbins; i++) this.heaps.push(new ExtentHeap(pool, less));
+    this.nonEmpty = new Uint32Array(Math.ceil(this.nbins / 32));
+  }
+
+  private binOf(size: number): number {
+    return this.order === 'psz-sn-addr' ? pszCeilIndex(pszQuantizeFloor(size, this.pad)) : Math.min(this.nbins - 1, size / PAGE);
+  }
+
+  insert(e: number): void {
+    const pool = this.pool;
+    pool.state[e] = this.state;
+    const b = this.binOf(pool.size[e]!);
+    const heap = this.heaps[b]!;
+    heap.push(e);
+    if (heap.length === 1) this.nonEmpty[b >>> 5] = (this.nonEmpty[b >>> 5]! | (1 << (b & 31))) >>> 0;
+    pool.lruPrev[e] = this.lruTail;
+    pool.lruNext[e] = NONE;
+    if (this.lruTail !== NONE) pool.lruNext[this.lruTail] = e;
+    else this.lruHead = e;
+    this.lruTail = e;
+    pool.byStart.set(pool.start[e]!, e);
+    pool.byEnd.set(pool.end(e), e);
+    this.npages += pool.size[e]! / PAGE;
+    this.count++;
+  }
+
+  /** Take `e` out of the set; the caller sets its new state. */
+  remove(e: number): void {
+    const pool = this.pool;
+    const b = this.binOf(pool.size[e]!);
+    const heap = this.heaps[b]!;
+    heap.remove(e);
+    if (heap.length === 0) this.nonEmpty[b >>> 5] = (this.nonEmpty[b >>> 5]! & ~(1 << (b & 31))) >>> 0;
+    const p = pool.lruPrev[e]!;
+    const n = pool.lruNext[e]!;
+    if (p !== NONE) pool.lruNext[p] = n;
+    else this.lruHead = n;
+    if (n !== NONE) pool.lruPrev[n] = p;
+    else this.lruTail = p;
+    pool.byStart.delete(pool.start[e]!);
+    pool.byEnd.delete(pool.end(e));
+    this.npages -= pool.size[e]! / PAGE;
+    this.count--;
+    pool.state[e] = ST_ACTIVE;
+  }
+
+  /** First non-empty bin ≥ `from`, or −1. */
+  private nextBin(from: number): number {
+    let w = from >>> 5;
+    if (w >= this.nonEmpty.length) return -1;
+    let word = (this.nonEmpty[w]! & ~((1 << (from & 31)) - 1)) >>> 0;
+    for (;;) {
+      if (word !== 0) return w * 32 + (31 - Math.clz32((word & -word) >>> 0));
+      if (++w >= this.nonEmpty.length) return -1;
+      word = this.nonEmpty[w]!;
+    }
+  }
+
+  /**
+   * jemalloc 5 eset_first_fit: among the bins that surely fit `size`, the extent
+   * with the lowest (serial, address); bins whose class exceeds size·2^lgMaxFit
+   * are not considered (opt_lg_extent_max_active_fit, dirty cache only).
+   */
+  firstFit(size: number, lgMaxFit: number): number {
+    let best = NONE;
+    const pool = this.pool;
+    const limit = lgMaxFit >= 64 ? Infinity : size * 2 ** lgMaxFit;
+    for (let b = this.nextBin(pszCeilIndex(pszQuantizeCeil(size, this.pad))); b >= 0; b = this.nextBin(b + 1)) {
+      if (pszSize(b) > limit) break;
+      const e = this.heaps[b]!.top();
+      if (best === NONE || pool.sn[e]! < pool.sn[best]! || (pool.sn[e] === pool.sn[best] && pool.start[e]! < pool.start[best]!)) best = e;
+    }
+    return best;
+  }
+
+  /** jemalloc 3 runs_avail: the smallest extent ≥ size, lowest address among equals. */
+  bestFit(size: number): number {
+    const b = this.nextBin(Math.min(this.nbins - 1, size / PAGE));
+    if (b < 0) return NONE;
+    // The last bin collects everything at or above its size: check it fits.
+    const e = this.heaps[b]!.top();
+    return this.pool.size[e]! >= size ? e : NONE;
+  }
+
+  /** Inactive extents of this set in LRU order (oldest first), for reports. */
+  *members(): Generator<number> {
+    for (let e = this.lruHead; e !== NONE; e = this.pool.lruNext[e]!) yield e;
+  }
+}

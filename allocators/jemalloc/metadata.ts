@@ -1,0 +1,70 @@
+// jemalloc's own memory: base blocks (arena structs, extent structs, thread
+// cache stacks) and, in jemalloc 5, the radix tree that maps pages to extents.
+// Both are real mappings in the AddressSpace, touched only where written, so
+// their resident pages are counted like any other.
+import type { AddressSpace } from '../address-space.ts';
+
+/** Bytes of one extent struct (edata_t, 5.x) or extent node (3.x); an estimate, see describe(). */
+export const EXTENT_STRUCT_BYTES = 128;
+/** rtree: 2^18 leaf entries of 8 bytes (RTREE_LEAF_COMPACT on x86-64), each leaf covers 1 GiB of address space. */
+const RTREE_LEAF_BITS = 18;
+const RTREE_ENTRY_BYTES = 8;
+
+export class Metadata {
+  private readonly blocks: { start: number; length: number }[] = [];
+  private cursor = 0;
+  private blockEnd = 0;
+  private structsCounted = 0;
+  private readonly leaves = new Map<number, number>();
+
+  constructor(
+    private readonly space: AddressSpace,
+    private readonly baseBlockBytes: number,
+    private readonly useRtree: boolean,
+  ) {}
+
+  /** base_alloc: bump-allocate from the current base block, mapping a new one when full; the bytes are written. */
+  alloc(bytes: number, align = 64): number {
+    let at = Math.ceil(this.cursor / align) * align;
+    if (this.blocks.length === 0 || at + bytes > this.blockEnd) {
+      const length = Math.max(this.baseBlockBytes, Math.ceil(bytes / this.space.pageSize) * this.space.pageSize);
+      const start = this.space.mmap(length, 'jemalloc base');
+      if (start === 0) return 0;
+      this.blocks.push({ start, length });
+      at = start;
+      this.blockEnd = start + length;
+    }
+    this.cursor = at + bytes;
+    this.space.touch(at, bytes);
+    return at;
+  }
+
+  /** Extent structs are recycled (edata_cache), so only a new high-water mark costs base memory. */
+  noteExtentStructs(highWater: number): void {
+    if (highWater <= this.structsCounted) return;
+    this.alloc((highWater - this.structsCounted) * EXTENT_STRUCT_BYTES);
+    this.structsCounted = highWater;
+  }
+
+  /** Write the rtree entry of one page (emap registration): its leaf page becomes resident. */
+  registerPage(pageNumber: number): void {
+    if (!this.useRtree) return;
+    const leafKey = Math.floor(pageNumber / 2 ** RTREE_LEAF_BITS);
+    let leaf = this.leaves.get(leafKey);
+    if (leaf === undefined) {
+      leaf = this.space.mmap(2 ** RTREE_LEAF_BITS * RTREE_ENTRY_BYTES, 'jemalloc rtree leaf');
+      this.leaves.set(leafKey, leaf);
+      if (leaf === 0) return;
+    }
+    if (leaf === 0) return;
+    this.space.touch(leaf + (pageNumber - leafKey * 2 ** RTREE_LEAF_BITS) * RTREE_ENTRY_BYTES, RTREE_ENTRY_BYTES);
+  }
+
+  /** Resident bytes of every base block and rtree leaf. */
+  residentBytes(): number {
+    let pages = 0;
+    for (const b of this.blocks) pages += this.space.residentPagesIn(b.start, b.length);
+    for (const leaf of this.leaves.values()) if (leaf !== 0) pages += this.space.residentPagesIn(leaf, 2 ** RTREE_LEAF_BITS * RTREE_ENTRY_BYTES);
+    return pages * this.space.pageSize;
+  }
+}

@@ -1,0 +1,351 @@
+// The jemalloc model: malloc/free/realloc/memalign routed the way jemalloc
+// routes them (thread cache → arena bins for small sizes; thread cache →
+// extents for large ones; the huge arena from oversize_threshold up), on the
+// shared engine, for jemalloc 5 (pac.ts) and jemalloc 3 (chunks.ts).
+import type { AddressSpace } from '../address-space.ts';
+import type { AllocRequest, AllocatorModel, ModelNote, RetentionFinding } from '../types.ts';
+import { Bins } from './bins.ts';
+import { ChunkArena, ChunkCache } from './chunks.ts';
+import type { JemallocConfig } from './config.ts';
+import { DecayTicker, Lcg32 } from './decay.ts';
+import { ExtentPool, NONE } from './extents.ts';
+import { Metadata } from './metadata.ts';
+import { Pac } from './pac.ts';
+import type { PageAllocator } from './page-allocator.ts';
+import { PageMap } from './page-map.ts';
+import { describeModel, findRetention } from './retention.ts';
+import { jemalloc5LargeUsize, PAGE, SmallClassTable } from './size-classes.ts';
+import { LARGE_SLOTS, ThreadCache } from './tcache.ts';
+
+/** ARENA_DECAY_NTICKS_PER_UPDATE. */
+const DECAY_NTICKS = 1000;
+const ARENA0 = 0;
+const HUGE_ARENA = 1;
+/** Arena index of jemalloc 3 huge chunks, which belong to no arena. */
+const NO_ARENA = 255;
+const CACHELINE = 64;
+
+interface ThreadState {
+  tcache: ThreadCache | null;
+  ticker: DecayTicker;
+}
+
+export class JemallocModel implements AllocatorModel {
+  readonly space: AddressSpace;
+  readonly config: JemallocConfig;
+  readonly pool = new ExtentPool();
+  readonly meta: Metadata;
+  readonly pageMap: PageMap;
+  readonly table: SmallClassTable;
+  readonly arena: PageAllocator;
+  readonly bins: Bins;
+  /** jemalloc 5.2+ huge arena (decay 0), or null. */
+  readonly huge: Pac | null;
+  /** jemalloc 3: free chunks, shared by the arena and huge allocations. */
+  readonly chunkCache: ChunkCache | null;
+  readonly threads = new Map<number, ThreadState>();
+  nowNs = 0;
+  /** Large size classes a thread cache keeps, smallest first; bin = nsmall + index. */
+  private readonly largeCached: number[] = [];
+  private readonly serial = { next: 1 };
+  private readonly offsetRng = new Lcg32(0x2545f491);
+  private readonly tickerRng = new Lcg32(0x6c8e9cf5);
+  private readonly batch = new Float64Array(256);
+  private lastThread = -1;
+  private lastState: ThreadState | null = null;
+  private readonly flushSmall = (addr: number): void => this.bins.free(this.pageMap.lookup(addr), addr);
+  private readonly flushLarge = (addr: number): void => this.largeDalloc(this.pageMap.lookup(addr));
+
+  constructor(space: AddressSpace, config: JemallocConfig) {
+    this.space = space;
+    this.config = config;
+    const gen5 = config.generation === 5;
+    this.meta = new Metadata(space, gen5 ? 2 * 1024 * 1024 : config.chunkBytes, gen5);
+    this.pageMap = new PageMap(this.meta);
+    this.table = new SmallClassTable(config.small);
+    if (gen5) {
+      const pacOpts = {
+        dirtyDecayMs: config.dirtyDecayMs,
+        muzzyDecayMs: config.muzzyDecayMs,
+        retain: config.retain,
+        oversizePurgeBytes: config.oversizePurge ? config.oversizeThreshold : 0,
+        lgMaxActiveFit: 6,
+        immediatePurgeSkipsMuzzy: config.immediatePurgeSkipsMuzzy,
+        nowNs: 0,
+      };
+      this.arena = new Pac(space, this.pool, this.meta, this.serial, { ...pacOpts, arenaIndex: ARENA0 });
+      // arena_choose_huge: decay forced to 0 when the default is positive.
+      this.huge =
+        config.oversizeThreshold > 0
+          ? new Pac(space, this.pool, this.meta, this.serial, {
+              ...pacOpts,
+              arenaIndex: HUGE_ARENA,
+              dirtyDecayMs: config.dirtyDecayMs > 0 ? 0 : config.dirtyDecayMs,
+              muzzyDecayMs: config.muzzyDecayMs > 0 ? 0 : config.muzzyDecayMs,
+            })
+          : null;
+      this.chunkCache = null;
+    } else {
+      this.chunkCache = new ChunkCache(space, config.retain);
+      this.arena = new ChunkArena(space, this.pool, this.chunkCache, this.serial, {
+        arenaIndex: ARENA0,
+        chunkBytes: config.chunkBytes,
+        headerPages: config.headerPages,
+        lgDirtyMult: config.lgDirtyMult,
+      });
+      this.huge = null;
+    }
+    this.bins = new Bins(this.pool, config.small, this.arena, this.pageMap);
+    if (config.tcache) {
+      // jemalloc 5: the large classes up to tcache_max; jemalloc 3: page-multiple runs up to it.
+      for (let s = gen5 ? 16384 : PAGE; s <= config.tcacheMax; s = gen5 ? jemalloc5LargeUsize(s + 1) : s + PAGE) {
+        if (s > this.table.maxSmall) this.largeCached.push(s);
+      }
+    }
+    // The arena's own structs (arena_t with its extent caches and bins) are
+    // written at start-up; sizes are estimates from the 5.3 / 3.6 structs.
+    this.meta.alloc(gen5 ? 72 * 1024 : 4 * 1024);
+  }
+
+  // ---- per-thread state ------------------------------------------------------
+
+  private thread(id: number): ThreadState {
+    if (id === this.lastThread) return this.lastState!;
+    let ts = this.threads.get(id);
+    if (!ts) {
+      let tcache: ThreadCache | null = null;
+      if (this.config.tcache) {
+        const slots = new Int32Array(this.config.small.length + this.largeCached.length);
+        for (let b = 0; b < this.config.small.length; b++) slots[b] = this.config.smallSlots[b]!;
+        for (let i = 0; i < this.largeCached.length; i++) slots[this.config.small.length + i] = LARGE_SLOTS;
+        tcache = new ThreadCache(slots);
+        // The cache-bin stacks (8 bytes a slot) are allocator memory written as used; counted at creation.
+        let total = 0;
+        for (const n of slots) total += n;
+        this.meta.alloc(total * 8 + slots.length * 24);
+      }
+      const nticks = DECAY_NTICKS;
+      ts = { tcache, ticker: new DecayTicker(nticks, this.config.geometricTicker, this.tickerRng) };
+      this.threads.set(id, ts);
+    }
+    this.lastThread = id;
+    this.lastState = ts;
+    return ts;
+  }
+
+  /** arena_decay_ticks: count arena-level operations; when the ticker fires, the arena checks its decay epochs. */
+  private tick(ts: ThreadState, n: number, arena: number): void {
+    if (this.config.generation === 3 || n <= 0) return;
+    if (ts.ticker.ticks(n)) this.pageAllocator(arena)?.decayTick(this.nowNs);
+  }
+
+  private pageAllocator(arena: number): PageAllocator | null {
+    return arena === HUGE_ARENA ? this.huge : arena === ARENA0 ? this.arena : null;
+  }
+
+  private largeBin(usize: number): number {
+    for (let i = 0; i < this.largeCached.length; i++) if (this.largeCached[i] === usize) return this.config.small.length + i;
+    return -1;
+  }
+
+  // ---- allocation --------------------------------------------------------------
+
+  malloc(size: number, req: AllocRequest): number {
+    if (req.nowNs > this.nowNs) this.nowNs = req.nowNs;
+    return this.allocate(size === 0 ? 1 : size, 0, this.thread(req.thread));
+  }
+
+  memalign(alignment: number, size: number, req: AllocRequest): number {
+    if (req.nowNs > this.nowNs) this.nowNs = req.nowNs;
+    return this.allocate(size === 0 ? 1 : size, alignment, this.thread(req.thread));
+  }
+
+  /** alignment 0 = plain malloc. */
+  private allocate(size: number, alignment: number, ts: ThreadState): number {
+    // sz_sa2u: a small class whose regions are naturally aligned enough.
+    const smallSize = alignment > 0 ? Math.ceil(size / alignment) * alignment : size;
+    if (smallSize <= this.table.maxSmall && alignment <= PAGE) return this.allocSmall(this.table.indexOf(smallSize), ts);
+    return this.allocLarge(Math.max(size, this.config.generation === 5 ? 16384 : this.table.maxSmall + 1), alignment, ts);
+  }
+
+  private allocSmall(b: number, ts: ThreadState): number {
+    const tc = ts.tcache;
+    if (tc) {
+      const hit = tc.pop(b);
+      if (hit !== 0) return hit;
+      // tcache_alloc_small_hard: refill ncached_max >> 1, hand out the first.
+      const n = this.bins.fill(b, tc.ncachedMax[b]! >> 1, this.batch, 0);
+      this.tick(ts, 1, ARENA0);
+      if (n === 0) return 0;
+      tc.pushFill(b, this.batch, n);
+      return tc.pop(b);
+    }
+    const addr = this.bins.allocOne(b, this.batch);
+    this.tick(ts, 1, ARENA0);
+    return addr;
+  }
+
+  private allocLarge(size: number, alignment: number, ts: ThreadState): number {
+    const cfg = this.config;
+    if (cfg.generation === 3) {
+      const chunkArena = this.arena as ChunkArena;
+      if (size + Math.max(alignment, PAGE) - PAGE > chunkArena.maxRunBytes) return this.allocHuge3(size, alignment);
+    }
+    const usize = cfg.generation === 5 ? jemalloc5LargeUsize(size) : Math.ceil(size / PAGE) * PAGE;
+    const tc = ts.tcache;
+    if (tc && alignment === 0 && usize <= cfg.tcacheMax) {
+      const b = this.largeBin(usize);
+      if (b >= 0) {
+        const hit = tc.pop(b);
+        if (hit !== 0) return hit;
+      }
+    }
+    const arena = this.huge && usize >= cfg.oversizeThreshold ? HUGE_ARENA : ARENA0;
+    const pages = this.pageAllocator(arena)!;
+    const e = pages.alloc(usize + cfg.largePad, alignment);
+    this.tick(ts, 1, arena);
+    if (e === NONE) return 0;
+    this.pool.usize[e] = usize;
+    let addr = this.pool.start[e]!;
+    // cache_oblivious (arena_cache_oblivious_randomize): a random cache-line
+    // offset into the pad page, drawn from a seeded PRNG so runs repeat.
+    if (cfg.largePad > 0 && alignment < PAGE) {
+      const unit = Math.max(CACHELINE, alignment);
+      addr += this.offsetRng.lgRange(Math.log2(PAGE / unit)) * unit;
+    }
+    this.pageMap.registerRange(this.pool.start[e]!, PAGE, e);
+    this.meta.registerPage(this.pool.end(e) / PAGE - 1);
+    return addr;
+  }
+
+  /** jemalloc 3 huge: whole chunks, recycled from the chunk cache or newly mapped, chunk-aligned. */
+  private allocHuge3(size: number, alignment: number): number {
+    const chunk = this.config.chunkBytes;
+    const csize = Math.ceil(size / chunk) * chunk;
+    const start = this.chunkCache!.alloc(csize, alignment, chunk, 'jemalloc huge');
+    if (start === 0) return 0;
+    const e = this.pool.create(start, csize, this.serial.next++, 1, true, NO_ARENA);
+    this.pool.usize[e] = csize;
+    this.pageMap.registerRange(start, PAGE, e);
+    // A huge allocation's extent node lives in base memory.
+    this.meta.noteExtentStructs(this.pool.highWater);
+    return start;
+  }
+
+  // ---- free ------------------------------------------------------------------
+
+  private extentOf(addr: number, what: string): number {
+    const e = this.pageMap.lookup(addr);
+    if (e === NONE) throw new Error(`jemalloc model: ${what} of 0x${addr.toString(16)}, which it did not allocate`);
+    return e;
+  }
+
+  free(addr: number, req: AllocRequest): void {
+    if (req.nowNs > this.nowNs) this.nowNs = req.nowNs;
+    this.release(addr, this.extentOf(addr, 'free'), this.thread(req.thread));
+  }
+
+  private release(addr: number, e: number, ts: ThreadState): void {
+    const pool = this.pool;
+    const b = pool.bin[e]!;
+    const tc = ts.tcache;
+    if (b >= 0) {
+      if (tc) {
+        if (tc.isFull(b)) this.tick(ts, tc.flush(b, tc.ncachedMax[b]! >> 1, this.flushSmall), ARENA0);
+        tc.push(b, addr);
+        return;
+      }
+      this.bins.free(e, addr);
+      this.tick(ts, 1, ARENA0);
+      return;
+    }
+    const usize = pool.usize[e]!;
+    if (tc && usize <= this.config.tcacheMax) {
+      const lb = this.largeBin(usize);
+      if (lb >= 0) {
+        if (tc.isFull(lb)) this.tick(ts, tc.flush(lb, tc.ncachedMax[lb]! >> 1, this.flushLarge), ARENA0);
+        tc.push(lb, addr);
+        return;
+      }
+    }
+    const arena = pool.arena[e]!;
+    this.largeDalloc(e);
+    this.tick(ts, 1, arena);
+  }
+
+  private largeDalloc(e: number): void {
+    const pool = this.pool;
+    this.pageMap.unregisterRange(pool.start[e]!, PAGE);
+    const arena = pool.arena[e]!;
+    if (arena === NO_ARENA) {
+      // jemalloc 3 huge_dalloc → chunk_dealloc: purged and recorded (or unmapped without retain).
+      this.chunkCache!.record(pool.start[e]!, pool.size[e]!);
+      pool.release(e);
+      return;
+    }
+    this.pageAllocator(arena)!.dalloc(e);
+  }
+
+  // ---- realloc and sizes ---------------------------------------------------
+
+  usableSize(addr: number): number {
+    const e = this.extentOf(addr, 'usable size');
+    const b = this.pool.bin[e]!;
+    return b >= 0 ? this.config.small[b]!.size : this.pool.usize[e]!;
+  }
+
+  realloc(addr: number, size: number, req: AllocRequest): number {
+    if (req.nowNs > this.nowNs) this.nowNs = req.nowNs;
+    const ts = this.thread(req.thread);
+    const e = this.extentOf(addr, 'realloc');
+    const pool = this.pool;
+    const cfg = this.config;
+    const want = size === 0 ? 1 : size;
+    const b = pool.bin[e]!;
+    if (b >= 0) {
+      // arena_ralloc_no_move: a small block stays when the class does not change.
+      if (want <= this.table.maxSmall && this.table.indexOf(want) === b) return addr;
+    } else if (pool.arena[e] !== NO_ARENA && want > this.table.maxSmall) {
+      const oldUsize = pool.usize[e]!;
+      const usize = cfg.generation === 5 ? jemalloc5LargeUsize(Math.max(want, 16384)) : Math.ceil(want / PAGE) * PAGE;
+      const pages = this.pageAllocator(pool.arena[e]!)!;
+      if (usize === oldUsize) return addr;
+      // large_ralloc_no_move: grow into free pages above, or give the tail back.
+      if (usize > oldUsize && pages.expand(e, usize + cfg.largePad)) {
+        pool.usize[e] = usize;
+        this.meta.registerPage(pool.end(e) / PAGE - 1);
+        return addr;
+      }
+      if (usize < oldUsize) {
+        pages.shrink(e, usize + cfg.largePad);
+        pool.usize[e] = usize;
+        this.tick(ts, 1, pool.arena[e]!);
+        return addr;
+      }
+    } else if (pool.arena[e] === NO_ARENA && Math.ceil(want / cfg.chunkBytes) * cfg.chunkBytes === pool.usize[e]) {
+      return addr;
+    }
+    const oldUsable = this.usableSize(addr);
+    const moved = this.allocate(want, 0, ts);
+    if (moved === 0) return 0;
+    this.space.touch(moved, Math.min(oldUsable, want));
+    this.release(addr, e, ts);
+    return moved;
+  }
+
+  advanceTime(nowNs: number): void {
+    // Without a background thread time alone purges nothing: decay runs only
+    // when allocator activity fires the ticker (see tick()).
+    if (nowNs > this.nowNs) this.nowNs = nowNs;
+  }
+
+  trim(): void {}
+
+  retention(): RetentionFinding[] {
+    return findRetention(this);
+  }
+
+  describe(): ModelNote {
+    return describeModel(this.config);
+  }
+}

@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import type { Pac } from './pac.ts';
+import { activity, alloc, makeModel, MiB, release } from './test-helpers.ts';
+
+/**
+ * 200 MiB of 4096-byte blocks (one region per 4 KiB slab), then every other
+ * one freed at t=0: 100 MiB in 25600 dirty 4 KiB extents, each between two
+ * live slabs so that none coalesces. (Freed neighbours would merge into one
+ * extent when purged, and jemalloc purges whole extents: see the last test.)
+ */
+function freeHundredMiB(preset: string, params = {}): { t: ReturnType<typeof makeModel>; residentPages: () => number } {
+  const t = makeModel(preset, params);
+  const blocks = Array.from({ length: 51200 }, () => alloc(t, 4096, 0));
+  const freed = blocks.filter((_, i) => i % 2 === 0);
+  for (const b of freed) release(t, b, 0);
+  return { t, residentPages: () => freed.reduce((n, b) => n + t.space.residentPagesIn(b, 4096), 0) };
+}
+
+const SEC = 1e9;
+/** One 64 KiB malloc+free every 250 µs: 8 ticks a millisecond, so the ticker fires about every 125 ms. */
+const STEP = 250_000;
+
+describe('jemalloc 5.3 decay on the trace clock', () => {
+  it('keeps freed pages resident while the decay curve allows, and purges them by the end of dirty_decay_ms', () => {
+    const { t, residentPages } = freeHundredMiB('5.3');
+    // 25600 − 20 still in the thread cache (the last 20 frees refill it: 11 + (25579 mod 10) = 20).
+    expect(residentPages()).toBe(25600);
+    activity(t, 0, 1 * SEC, STEP);
+    // After ~20 epochs of 50 ms the curve allows 1 − smootherstep(0.9) ≈ 0.86 % to be purged.
+    expect(residentPages()).toBeGreaterThan(25600 * 0.97);
+    activity(t, 1 * SEC, 5 * SEC, STEP);
+    // Half-way, smootherstep(0.5) = 0.5: about half remain.
+    expect(residentPages()).toBeGreaterThan(25600 * 0.4);
+    expect(residentPages()).toBeLessThan(25600 * 0.6);
+    activity(t, 5 * SEC, 11 * SEC, STEP);
+    // After 200 epochs every recorded page is due: only the 20 cached blocks remain.
+    expect(residentPages()).toBe(20);
+  });
+
+  it('purges nothing without allocator activity, however much time passes', () => {
+    const { t, residentPages } = freeHundredMiB('5.3');
+    t.m.advanceTime(60 * SEC);
+    expect(residentPages()).toBe(25600);
+    const dirty = t.m.retention().find((f) => f.kind === 'dirty-pages')!;
+    expect(dirty.bytes).toBe((25600 - 20) * 4096);
+    expect(dirty.text).toMatch(/only while the program keeps allocating or freeing/);
+    // Everything dirtied since the last epoch is due 201 epochs of 50 ms after it, ≈ 10.05 s plus jitter.
+    expect(dirty.purgeAtNs).toBeGreaterThan(10 * SEC);
+  });
+
+  it('dirty_decay_ms=0 purges on every free', () => {
+    const { t, residentPages } = freeHundredMiB('5.3', { dirty_decay_ms: 0 });
+    // Only the 20 blocks parked in the thread cache stay.
+    expect(residentPages()).toBe(20);
+    const tc = t.m.retention().find((f) => f.kind === 'tcache')!;
+    expect(tc.bytes).toBe(20 * 4096);
+  });
+
+  it('dirty_decay_ms=-1 never purges, even with activity', () => {
+    const { t, residentPages } = freeHundredMiB('5.3', { dirty_decay_ms: -1 });
+    activity(t, 0, 20 * SEC, 1_000_000);
+    expect(residentPages()).toBe(25600);
+    expect(t.m.retention().find((f) => f.kind === 'dirty-pages')!.text).toMatch(/never purged/);
+  });
+});
+
+describe('jemalloc 5.1 purges through MADV_FREE', () => {
+  it('turns dirty pages muzzy (still resident) after the dirty decay, then DONTNEEDs them after the muzzy decay', () => {
+    const { t, residentPages } = freeHundredMiB('5.1');
+    const arena = t.m.arena as unknown as Pac;
+    activity(t, 0, 5 * SEC, STEP);
+    // Half-way through the dirty curve thousands of pages have left the dirty cache for muzzy:
+    // MADV_FREE'd, and still counted in RSS.
+    expect(arena.muzzy.npages).toBeGreaterThan(5000);
+    expect(residentPages()).toBeGreaterThanOrEqual(arena.muzzy.npages + 20);
+    const muzzy = t.m.retention().find((f) => f.kind === 'muzzy-pages')!;
+    expect(muzzy.bytes).toBe(arena.muzzy.npages * 4096);
+    // (decay.c counts as new only the pages above the count before the last purge, so under a steady
+    // inflow the muzzy curve runs ahead of 10 s; the model keeps that arithmetic.)
+    activity(t, 5 * SEC, 21 * SEC, STEP);
+    // 10 s after the last dirty pages went muzzy, the muzzy decay is over too, except for a few pages:
+    // the activity block itself cycles dirty → muzzy → reused, and its 17 pages a cycle keep the muzzy
+    // limit above zero, so up to that many old muzzy pages may linger.
+    expect(residentPages()).toBeGreaterThanOrEqual(20);
+    expect(residentPages()).toBeLessThanOrEqual(20 + 17);
+  });
+});
+
+describe('jemalloc 3 ratio purging', () => {
+  it('purges at once down to active/8 and leaves a spare chunk', () => {
+    const t = makeModel('3', { tcache: false });
+    // 1000 blocks of 8 KiB: 2-page runs, nactive = 2000 pages, in 2 chunks (1018 run pages each: 509 runs).
+    const blocks = Array.from({ length: 1000 }, () => alloc(t, 8192));
+    const base = t.space.residentPages;
+    release(t, blocks[0]!);
+    // 2 dirty pages ≤ floor(1998 / 8) = 249: nothing purged.
+    expect(t.space.residentPages).toBe(base);
+    // Free every other block (no two freed runs touch): after 250 frees nactive = 1500 pages,
+    // threshold floor(1500/8) = 187, dirty kept in whole 2-page runs → 186 pages.
+    for (let i = 2; i < 500; i += 2) release(t, blocks[i]!);
+    expect(t.space.residentPages).toBe(base - 500 + 186);
+    // RSS = 1500 live pages + 186 dirty + 2 chunk headers of 6 pages + 1 page of base metadata.
+    expect(t.space.residentPages).toBe(1500 + 186 + 12 + 1);
+  });
+
+  it('reproduces the 2014 talk: 100000 strings of 5037 bytes take 8 KiB each and RSS drops to a few MB after freeing', () => {
+    const t = makeModel('3');
+    const strings = Array.from({ length: 100000 }, () => alloc(t, 5037));
+    expect(t.m.usableSize(strings[0]!)).toBe(8192);
+    // 100000 × 8 KiB = 800000 KiB of runs (the talk measured 814084 kB for the whole process).
+    const afterAlloc = t.space.residentBytes / 1024;
+    expect(afterAlloc).toBeGreaterThan(800000);
+    expect(afterAlloc).toBeLessThan(810000);
+    for (const s of strings) release(t, s);
+    expect(t.space.residentBytes).toBeLessThan(5 * MiB);
+  });
+});
+
+describe('eager coalescing of large dirty extents', () => {
+  // 1000 blocks of 64 KiB: extents of 64 + 4 KiB = 68 KiB carved in order from the exp_grow mappings
+  // (2, 2.5, 3, 3.5, 4, 5, 6, 7, 8, 10, 12, 14, 16 MiB ...). Freed in order at t=0, each merges at
+  // once with the freed extents below it (≥ 16 KiB coalesce eagerly), one mapping at a time.
+  function freeLargeRun(preset: string): ReturnType<typeof makeModel> {
+    const t = makeModel(preset, { tcache: false });
+    const blocks = Array.from({ length: 1000 }, () => alloc(t, 65536, 0));
+    for (const b of blocks) release(t, b, 0);
+    return t;
+  }
+
+  it('5.3 purges a merged dirty extent as soon as it reaches oversize_threshold (extent_record shortcut)', () => {
+    const t = freeLargeRun('5.3');
+    const arena = t.m.arena as unknown as Pac;
+    // No activity and no time passed, yet the mappings of 8 MiB and more were purged in 8 MiB pieces;
+    // what stays dirty is below 8 MiB per extent.
+    for (const e of arena.dirty.members()) expect(t.m.pool.size[e]).toBeLessThan(8 * MiB);
+    // The 8 MiB mapping holds 120 extents (8355840 bytes), short of the threshold; the 10, 12, 14 and
+    // 16 MiB ones each reach it once, so at least 8 MiB were purged, all in whole merged extents.
+    const purged = 1000 * 69632 - arena.dirty.npages * 4096;
+    expect(purged).toBeGreaterThanOrEqual(8 * MiB);
+    expect(purged % 69632).toBe(0);
+  });
+
+  it('5.1 has no such shortcut: everything stays dirty until decay', () => {
+    const t = freeLargeRun('5.1');
+    const arena = t.m.arena as unknown as Pac;
+    expect(arena.dirty.npages * 4096).toBe(1000 * 69632);
+  });
+});

@@ -1,0 +1,160 @@
+// The metrics probe: watches the state after every event (RSS, live bytes,
+// mapped bytes) and keeps what the result needs — peaks, the time-weighted
+// averages behind Johnstone & Wilson's measure #1, the series for the chart.
+// Fragmentation follows Johnstone & Wilson, "The Memory Fragmentation Problem:
+// Solved?" (ISMM 1998), with the allocator's memory taken to be RSS.
+import type { Fragmentation, Timeline } from './result.ts';
+import { TimelineRecorder, type TimelinePoint } from './timeline.ts';
+
+/** (rss − live) / live; 0 when nothing is live, since the ratio has no meaning there and JSON has no NaN. */
+export function overhead(rssBytes: number, liveBytes: number): number {
+  return liveBytes > 0 ? (rssBytes - liveBytes) / liveBytes : 0;
+}
+
+/** The figures J&W's four measures are computed from. */
+export interface FragmentationInputs {
+  averageRssBytes: number;
+  averageLiveBytes: number;
+  /** RSS at the point where live bytes peaked. */
+  rssAtPeakLive: number;
+  peakLiveBytes: number;
+  peakRssBytes: number;
+  /** Live bytes at the point where RSS peaked. */
+  liveAtPeakRss: number;
+}
+
+export function johnstoneWilson(f: FragmentationInputs): Fragmentation {
+  return {
+    jw1: overhead(f.averageRssBytes, f.averageLiveBytes),
+    jw2: overhead(f.rssAtPeakLive, f.peakLiveBytes),
+    jw3: overhead(f.peakRssBytes, f.liveAtPeakRss),
+    jw4: overhead(f.peakRssBytes, f.peakLiveBytes),
+  };
+}
+
+/** What the probe hands to the result. */
+export interface ProbeSummary {
+  peakRssBytes: number;
+  /** Event index of the first time RSS reached its peak. */
+  peakRssEvent: number;
+  peakLiveBytes: number;
+  peakLiveEvent: number;
+  peakMappedBytes: number;
+  finalRssBytes: number;
+  finalLiveBytes: number;
+  /** Σ (usable − requested) over the blocks live at the peak of live bytes. */
+  internalFragmentationBytes: number;
+  fragmentation: Fragmentation;
+  timeline: Timeline;
+}
+
+export class MetricsProbe {
+  private readonly timeline: TimelineRecorder;
+  private samples = 0;
+
+  private peakRss = 0;
+  private peakRssEvent = -1;
+  private liveAtPeakRss = 0;
+  private peakLive = 0;
+  private peakLiveEvent = -1;
+  private rssAtPeakLive = 0;
+  private slackAtPeakLive = 0;
+  private readonly peakLivePoint: TimelinePoint = { event: -1, timeNs: 0, liveBytes: 0, rssBytes: 0, mappedBytes: 0, largestFreeBytes: NaN };
+  private peakMapped = 0;
+
+  // Time-weighted integrals: the state after one event holds until the next event's time.
+  private lastTime = 0;
+  private lastRss = 0;
+  private lastLive = 0;
+  private rssTimeIntegral = 0;
+  private liveTimeIntegral = 0;
+  private duration = 0;
+  // Event-weighted sums, used when the trace clock never moves.
+  private rssEventSum = 0;
+  private liveEventSum = 0;
+
+  constructor(options: { trackLargestFree?: boolean; maxPoints?: number } = {}) {
+    this.timeline = new TimelineRecorder(options.maxPoints, options.trackLargestFree ?? false);
+  }
+
+  /**
+   * The state after event `event`. `slackBytes` is the running Σ (usable −
+   * requested) of live blocks; `largestFreeBytes` is NaN unless tracked.
+   * Called once per event: no allocation.
+   */
+  sample(event: number, timeNs: number, liveBytes: number, rssBytes: number, mappedBytes: number, slackBytes: number, largestFreeBytes: number): void {
+    if (this.samples > 0) {
+      const dt = timeNs - this.lastTime;
+      if (dt > 0) {
+        this.rssTimeIntegral += this.lastRss * dt;
+        this.liveTimeIntegral += this.lastLive * dt;
+        this.duration += dt;
+      }
+    }
+    this.samples++;
+    this.lastTime = timeNs;
+    this.lastRss = rssBytes;
+    this.lastLive = liveBytes;
+    this.rssEventSum += rssBytes;
+    this.liveEventSum += liveBytes;
+
+    if (rssBytes > this.peakRss) {
+      this.peakRss = rssBytes;
+      this.peakRssEvent = event;
+      this.liveAtPeakRss = liveBytes;
+    }
+    if (liveBytes > this.peakLive) {
+      this.peakLive = liveBytes;
+      this.peakLiveEvent = event;
+      this.rssAtPeakLive = rssBytes;
+      this.slackAtPeakLive = slackBytes;
+      const p = this.peakLivePoint;
+      p.event = event;
+      p.timeNs = timeNs;
+      p.liveBytes = liveBytes;
+      p.rssBytes = rssBytes;
+      p.mappedBytes = mappedBytes;
+      p.largestFreeBytes = largestFreeBytes;
+    }
+    if (mappedBytes > this.peakMapped) this.peakMapped = mappedBytes;
+    this.timeline.sample(event, timeNs, liveBytes, rssBytes, mappedBytes, largestFreeBytes);
+  }
+
+  /** A point the chart must show whatever the downsampling (a mark). */
+  keepPoint(point: TimelinePoint): void {
+    this.timeline.keep(point);
+  }
+
+  get sampleCount(): number {
+    return this.samples;
+  }
+
+  finish(): ProbeSummary {
+    // Time-weighted over the trace clock; when the clock never moved (no time
+    // column and a tick of 0) every event weighs the same.
+    const timed = this.duration > 0;
+    const n = Math.max(1, this.samples);
+    const averageRssBytes = timed ? this.rssTimeIntegral / this.duration : this.rssEventSum / n;
+    const averageLiveBytes = timed ? this.liveTimeIntegral / this.duration : this.liveEventSum / n;
+    if (this.peakLivePoint.event >= 0) this.timeline.keep(this.peakLivePoint);
+    return {
+      peakRssBytes: this.peakRss,
+      peakRssEvent: this.peakRssEvent,
+      peakLiveBytes: this.peakLive,
+      peakLiveEvent: this.peakLiveEvent,
+      peakMappedBytes: this.peakMapped,
+      finalRssBytes: this.lastRss,
+      finalLiveBytes: this.lastLive,
+      internalFragmentationBytes: this.slackAtPeakLive,
+      fragmentation: johnstoneWilson({
+        averageRssBytes,
+        averageLiveBytes,
+        rssAtPeakLive: this.rssAtPeakLive,
+        peakLiveBytes: this.peakLive,
+        peakRssBytes: this.peakRss,
+        liveAtPeakRss: this.liveAtPeakRss,
+      }),
+      timeline: this.timeline.finish(),
+    };
+  }
+}

@@ -1,0 +1,263 @@
+// The replayer: one pass over a trace's event batches, feeding each event to an
+// allocator model and watching the simulated OS. Follow one event: the batch
+// gives its op, interned id and size; the id table gives the block's address;
+// the model serves the request on its AddressSpace; the replayer writes the
+// user bytes (the touch policy), which makes pages resident; the probe reads
+// RSS. Marks take a snapshot: RSS, an address map, and the model's account of
+// the resident memory that holds no live data.
+import type { AddressSpace } from '../allocators/address-space.ts';
+import type { ModelInstance } from '../allocators/registry.ts';
+import type { AllocRequest, AllocatorModel } from '../allocators/types.ts';
+import { formatBytes } from '../allocators/units.ts';
+import { OP, TraceError, type TraceSource } from '../traces/types.ts';
+import { buildAddressMap, freeAddressSpace } from './address-map.ts';
+import { LiveBlocks } from './live-blocks.ts';
+import { MetricsProbe } from './probe.ts';
+import type { FailureRecord, MarkRecord, ModelIdentity, RetentionRecord, RunOptionsRecord, RunResult, RunStatus, TraceIdentity } from './result.ts';
+
+/** The effective options of a run, plus what only the replayer needs. */
+export interface ReplayOptions extends RunOptionsRecord {
+  /** Draw an address map at each mark (default true). */
+  addressMaps?: boolean;
+  /** Called after each batch with the number of events replayed so far. */
+  onProgress?: (events: number) => void;
+  /** Budget of the downsampled timeline (default 2000). */
+  timelinePoints?: number;
+}
+
+/** The label retention is taken under when the trace ends (or the run stops). */
+export const END_MARK = '(end)';
+
+/** A trace's display name: its `# name:` metadata, else the file name without extensions. */
+export function traceName(source: TraceSource): string {
+  const named = source.meta.name?.trim();
+  if (named) return named;
+  const base = source.path.split(/[\\/]/).pop() ?? source.path;
+  return base.replace(/(\.csv)?(\.gz)?$/i, '').replace(/\.hrt$/i, '');
+}
+
+export function modelIdentity(instance: ModelInstance): ModelIdentity {
+  const { spec, model } = instance;
+  const params: Record<string, number | boolean | string> = { ...instance.params };
+  for (const [k, v] of Object.entries(instance.backingParams ?? {})) params[`backing.${k}`] = v;
+  const note = model.describe();
+  return {
+    name: spec.name,
+    preset: spec.preset,
+    backing: spec.backing ? `${spec.backing.name}@${spec.backing.preset}` : null,
+    params,
+    note: { title: note.title, text: note.text },
+  };
+}
+
+/** The model's retention findings, with the blocking block named by its trace id, size and allocating event. */
+function takeRetention(model: AllocatorModel, blocks: LiveBlocks, source: TraceSource, mark: string): RetentionRecord[] {
+  return model.retention().map((f) => {
+    const r: RetentionRecord = { mark, kind: f.kind, bytes: f.bytes, text: f.text };
+    let blockId = f.blockId;
+    let blockSize = f.blockSize;
+    let blockEvent = f.blockEvent;
+    if (f.blockAddr !== undefined && blockId === undefined) {
+      const id = blocks.find(f.blockAddr);
+      if (id >= 0) {
+        blockId = source.idName(id);
+        blockSize = blocks.size[id];
+        blockEvent = blocks.event[id];
+      }
+    }
+    if (blockId !== undefined) r.blockId = blockId;
+    if (blockSize !== undefined) r.blockSize = blockSize;
+    if (blockEvent !== undefined) r.blockEvent = blockEvent;
+    if (f.liveBlocks !== undefined) r.liveBlocks = f.liveBlocks;
+    if (f.purgeAtNs !== undefined) r.purgeAtNs = f.purgeAtNs;
+    return r;
+  });
+}
+
+function allocFailure(space: AddressSpace, event: number, line: number, request: number, what: string): FailureRecord {
+  const free = freeAddressSpace(space);
+  return {
+    event,
+    line,
+    reason: `${what} of ${request} bytes (${formatBytes(request)}) returned NULL; the largest free address range was ${formatBytes(free.largestFreeBytes)} of ${formatBytes(free.totalFreeBytes)} free`,
+    requestBytes: request,
+    largestFreeRangeBytes: free.largestFreeBytes,
+    freeAddressBytes: free.totalFreeBytes,
+  };
+}
+
+/**
+ * Replay `source` through the model of `instance` (built on a fresh
+ * AddressSpace with the run's address-space options) and measure it.
+ *
+ * Touch policy `full` writes the user bytes the program would write: after
+ * malloc and memalign the requested bytes, after realloc the whole new block
+ * (the copy plus the bytes the program then fills). calloc is never touched:
+ * fresh pages from the kernel are already zero, and recycled memory that
+ * calloc clears is already resident, so the write changes no RSS either way.
+ * `none` writes nothing; models still touch their own metadata.
+ *
+ * realloc follows the model contract: it returns the new address or 0 on
+ * failure, the old block staying live. A realloc to size 0 is passed to the
+ * model as a resize to 0 bytes and the id stays live, because trace format v1
+ * keeps the id of a realloc and frees it with a later `free` row (glibc's
+ * "realloc(p, 0) frees p" shows in a trace as a free row). A 0 from malloc,
+ * memalign or realloc stops the run as `alloc-failed` in either address-space
+ * mode, recording the largest free address range at that moment.
+ */
+export async function replay(source: TraceSource, instance: ModelInstance, options: ReplayOptions): Promise<RunResult> {
+  const { model, space } = instance;
+  const touchFull = options.touch === 'full';
+  const tickNs = options.tickNs;
+  const limit = options.memoryLimitBytes;
+  const drawMaps = options.addressMaps ?? true;
+  const trackFree = space.bits === 32;
+  const hasTime = source.hasTime;
+
+  const blocks = new LiveBlocks(Math.max(1024, source.idCount));
+  const probe = new MetricsProbe({ trackLargestFree: trackFree, maxPoints: options.timelinePoints });
+  const marks: MarkRecord[] = [];
+  const retention: RetentionRecord[] = [];
+  const req: AllocRequest = { id: 0, event: 0, thread: 0, domain: 0, nowNs: 0 };
+
+  let status: RunStatus = 'ok';
+  let failure: FailureRecord | null = null;
+  let event = 0;
+  let totalEvents = 0;
+  let clock = 0;
+  let lastMappedPages = -1;
+  let largestFree = NaN;
+
+  const started = performance.now();
+  for await (const b of source.batches()) {
+    totalEvents += b.length;
+    if (failure !== null) continue; // the run stopped; keep streaming only to count the trace's events
+    blocks.ensure(source.idCount);
+    const { op: ops, id: ids, size: sizes, align: aligns, thread: threads, timeNs: times, domain: domains, line: lines } = b;
+    for (let i = 0; i < b.length; i++, event++) {
+      const op = ops[i]!;
+      const id = ids[i]!;
+      const size = sizes[i]!;
+      const now = hasTime ? times[i]! : event * tickNs;
+      if (now > clock) {
+        clock = now;
+        model.advanceTime(clock);
+      }
+      req.id = id;
+      req.event = event;
+      req.thread = threads[i]!;
+      req.domain = domains[i]!;
+      req.nowNs = clock;
+
+      if (op === OP.malloc || op === OP.calloc || op === OP.memalign) {
+        if (id >= blocks.capacity) blocks.ensure(id + 1);
+        if (blocks.addr[id] !== 0) throw new TraceError(source.path, lines[i]!, 'id', source.idName(id), 'an id that is not live (it was allocated and not freed)');
+        const addr = op === OP.memalign ? model.memalign(aligns[i]!, size, req) : model.malloc(size, req);
+        if (addr === 0) {
+          status = 'alloc-failed';
+          failure = allocFailure(space, event, lines[i]!, size, op === OP.memalign ? 'memalign' : op === OP.calloc ? 'calloc' : 'malloc');
+        } else {
+          blocks.add(id, addr, size, event, model.usableSize(addr) - size);
+          if (touchFull && op !== OP.calloc) space.touch(addr, size);
+        }
+      } else if (op === OP.free) {
+        if (!blocks.isLive(id)) throw new TraceError(source.path, lines[i]!, 'id', source.idName(id), 'an id that is live');
+        model.free(blocks.addr[id]!, req);
+        blocks.remove(id);
+      } else if (op === OP.realloc) {
+        if (!blocks.isLive(id)) throw new TraceError(source.path, lines[i]!, 'id', source.idName(id), 'an id that is live');
+        const addr = model.realloc(blocks.addr[id]!, size, req);
+        if (addr === 0) {
+          status = 'alloc-failed';
+          failure = allocFailure(space, event, lines[i]!, size, 'realloc');
+        } else {
+          blocks.remove(id);
+          blocks.add(id, addr, size, event, model.usableSize(addr) - size);
+          if (touchFull) space.touch(addr, size);
+        }
+      }
+
+      const rss = space.residentBytes;
+      const mapped = space.mappedBytes;
+      if (trackFree && space.mappedPages !== lastMappedPages) {
+        // The layout only changes when something is mapped or unmapped; the walk is not per-event cheap.
+        lastMappedPages = space.mappedPages;
+        largestFree = space.largestFreeRange();
+      }
+      probe.sample(event, clock, blocks.liveBytes, rss, mapped, blocks.slackBytes, largestFree);
+
+      if (op === OP.mark) {
+        const label = b.labels.get(i) ?? '';
+        const mark: MarkRecord = {
+          label,
+          event,
+          timeNs: clock,
+          rssBytes: rss,
+          liveBytes: blocks.liveBytes,
+          mappedBytes: mapped,
+          freeResidentBytes: Math.max(0, rss - blocks.liveBytes),
+        };
+        if (drawMaps) mark.map = buildAddressMap(space);
+        marks.push(mark);
+        probe.keepPoint({ event, timeNs: clock, liveBytes: blocks.liveBytes, rssBytes: rss, mappedBytes: mapped, largestFreeBytes: largestFree });
+        retention.push(...takeRetention(model, blocks, source, label));
+      }
+
+      if (failure === null && limit !== null && rss > limit) {
+        status = 'oom';
+        failure = {
+          event,
+          line: lines[i]!,
+          reason: `RSS reached ${formatBytes(rss)}, past the memory limit of ${formatBytes(limit)}: the kernel's OOM killer ends the process here`,
+          rssBytes: rss,
+          largestFreeRangeBytes: trackFree ? largestFree : null,
+        };
+      }
+      if (failure !== null) {
+        event++;
+        break;
+      }
+    }
+    options.onProgress?.(event);
+  }
+  const seconds = (performance.now() - started) / 1000;
+
+  retention.push(...takeRetention(model, blocks, source, END_MARK));
+  const summary = probe.finish();
+  const trace: TraceIdentity = {
+    name: traceName(source),
+    path: source.path,
+    events: totalEvents,
+    sha256: await source.sha256(),
+    meta: { ...source.meta },
+  };
+  if (options.lenient || source.skippedRows > 0) trace.skippedRows = source.skippedRows;
+  const record: RunOptionsRecord = {
+    touch: options.touch,
+    tickNs: options.tickNs,
+    memoryLimitBytes: options.memoryLimitBytes,
+    addressSpaceBits: options.addressSpaceBits,
+    ...(options.userSpaceBytes !== undefined ? { userSpaceBytes: options.userSpaceBytes } : {}),
+    lenient: options.lenient,
+    ...(options.shard !== undefined ? { shard: options.shard } : {}),
+  };
+  return {
+    trace,
+    model: modelIdentity(instance),
+    status,
+    peakRssBytes: summary.peakRssBytes,
+    finalRssBytes: summary.finalRssBytes,
+    peakLiveBytes: summary.peakLiveBytes,
+    finalLiveBytes: summary.finalLiveBytes,
+    peakMappedBytes: summary.peakMappedBytes,
+    internalFragmentationBytes: summary.internalFragmentationBytes,
+    freeResidentBytes: Math.max(0, summary.finalRssBytes - summary.finalLiveBytes),
+    marks,
+    fragmentation: summary.fragmentation,
+    retention,
+    failure,
+    timeline: summary.timeline,
+    replay: { events: event, seconds, eventsPerSecond: seconds > 0 ? event / seconds : 0 },
+    options: record,
+  };
+}

@@ -1,0 +1,27 @@
+// The worker-thread side of the run matrix: take a job, run it, send back the
+// result or the error. Errors travel as plain data and are rebuilt on the main
+// thread as the same classes, so a bad trace still exits 2 with its located message.
+import { parentPort } from 'node:worker_threads';
+import type { RunJob } from './matrix.ts';
+import type { RunResult } from './result.ts';
+import { runJob } from './run-job.ts';
+import type { RunOptionsInput } from './run-options.ts';
+import { serializeError, type SerializedError } from './worker-errors.ts';
+
+export type ToWorker = { type: 'job'; job: RunJob; input: RunOptionsInput };
+export type FromWorker =
+  | { type: 'progress'; index: number; events: number }
+  | { type: 'result'; index: number; result: RunResult }
+  | { type: 'error'; index: number; error: SerializedError };
+
+const port = parentPort;
+if (port) {
+  port.on('message', (msg: ToWorker) => {
+    const index = msg.job.index;
+    const onProgress = (events: number): void => port.postMessage({ type: 'progress', index, events } satisfies FromWorker);
+    runJob(msg.job, msg.input, { onProgress }).then(
+      (result) => port.postMessage({ type: 'result', index, result } satisfies FromWorker),
+      (err: unknown) => port.postMessage({ type: 'error', index, error: serializeError(err) } satisfies FromWorker),
+    );
+  });
+}
