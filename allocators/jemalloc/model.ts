@@ -124,8 +124,8 @@ export class JemallocModel implements AllocatorModel {
         for (const n of slots) total += n;
         this.meta.alloc(total * 8 + slots.length * 24);
       }
-      const nticks = DECAY_NTICKS;
-      ts = { tcache, ticker: new DecayTicker(nticks, this.config.geometricTicker, this.tickerRng) };
+      // One ticker per thread (5.3 keeps it in tsd); 5.1's per-thread-per-arena tickers are merged into it.
+      ts = { tcache, ticker: new DecayTicker(DECAY_NTICKS, this.config.geometricTicker, this.tickerRng) };
       this.threads.set(id, ts);
     }
     this.lastThread = id;

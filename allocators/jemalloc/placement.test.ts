@@ -128,3 +128,24 @@ describe('retention findings', () => {
     expect(tc.text).toMatch(/^20 KiB in 1 freed block parked in 1 thread cache/);
   });
 });
+
+describe('determinism', () => {
+  it('gives the same addresses, sizes and RSS for the same requests', () => {
+    const run = (): number[] => {
+      const t = makeModel('5.3');
+      const out: number[] = [];
+      const live: number[] = [];
+      for (let i = 0; i < 3000; i++) {
+        // A fixed mix: small, large (random cache-line offsets), huge; frees of every third block.
+        const size = [24, 100, 700, 5037, 20000, 70000, 300000, 9 * 1024 * 1024][i % 8]!;
+        const a = alloc(t, size, i * 1e6);
+        live.push(a);
+        out.push(a, t.m.usableSize(a));
+        if (i % 3 === 2) release(t, live.splice(i % live.length, 1)[0]!, i * 1e6);
+      }
+      out.push(t.space.residentBytes, t.space.mappedBytes);
+      return out;
+    };
+    expect(run()).toEqual(run());
+  });
+});
