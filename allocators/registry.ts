@@ -129,8 +129,8 @@ export function createModel(spec: ModelSpec, overrides: Record<string, ParamValu
   let backingParams: ParamValues | null = null;
   if (spec.backing) {
     backingParams = resolveParams(spec.backing.name, spec.backing.preset, overrides);
-    backing = findModel(spec.backing.name).create({ space, params: backingParams, preset: spec.backing.preset });
+    backing = findModel(spec.backing.name).create({ space, params: backingParams, preset: spec.backing.preset, explicit: Object.keys(overrides[spec.backing.name] ?? {}) });
   }
-  const model = findModel(spec.name).create({ space, params, preset: spec.preset, backing });
+  const model = findModel(spec.name).create({ space, params, preset: spec.preset, backing, explicit: Object.keys(overrides[spec.name] ?? {}) });
   return { spec, model, space, params, backingParams };
 }

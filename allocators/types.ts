@@ -114,6 +114,12 @@ export interface ModelContext {
   space: AddressSpace;
   params: ParamValues;
   preset: string;
+  /**
+   * Names of the params the user set explicitly (--param), as opposed to preset
+   * values. glibc needs it: any mallopt of a threshold disables the dynamic rule,
+   * even when the value equals the default.
+   */
+  explicit?: readonly string[];
   /** For obmalloc models: the model that serves arenas and large requests. */
   backing?: AllocatorModel;
 }

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { CASE_STUDIES } from '../traces/case-studies/index.ts';
+import { CASE_STUDIES, writeCaseStudy } from '../traces/case-studies/index.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'bin', 'heapreplay.js');
@@ -62,7 +62,9 @@ async function regenerateTraces(out: string, scale: number, log: (line: string) 
   const paths: string[] = [];
   for (const study of CASE_STUDIES) {
     const path = join(dir, `${study.name}.csv.gz`);
-    await mustSucceed(['generate', study.name, '--scale', String(scale), '-o', path], log);
+    // In-process: the same code `heapreplay generate` runs, without a process start per trace.
+    const summary = await writeCaseStudy(study, path, { scale });
+    log(`generated ${study.name} (scale ${scale}): ${summary.events} events, sha256 ${summary.sha256}`);
     paths.push(path);
   }
   return paths;
