@@ -66,6 +66,12 @@ export function renderComparisonMarkdown(c: Comparison, options: CompareOptions)
     lines.push(renderTable(table, markdownTableStyle));
     lines.push('');
   }
+  const tuned = c.runs.filter((r) => r.paramChanges.length > 0);
+  if (tuned.length > 0) {
+    lines.push('## Parameter changes', '');
+    for (const r of tuned) lines.push(`- ${escapeMarkdown(r.trace)} · ${escapeMarkdown(r.model)}: ${r.paramChanges.map(escapeMarkdown).join('; ')}`);
+    lines.push('');
+  }
   if (c.onlyBaseline.length || c.onlyCurrent.length) {
     lines.push('## Unmatched runs', '');
     for (const k of c.onlyBaseline) lines.push(`- only in the baseline: ${escapeMarkdown(k)}`);

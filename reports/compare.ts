@@ -34,6 +34,8 @@ export interface RunComparison {
   model: string;
   statusBefore: string;
   statusAfter: string;
+  /** Parameters that differ between the two runs ("trim_threshold: 131072 → 67108864"). */
+  paramChanges: string[];
   deltas: FigureDelta[];
   regression: boolean;
 }
@@ -66,28 +68,52 @@ function modelKey(run: RunResult): string {
   return `${modelLabel(run)} [${canonicalParams(run.model.params)}]`;
 }
 
+/** The model without its params: what a tuning change or a changed preset default keeps. */
+function modelOnlyKey(run: RunResult): string {
+  return modelLabel(run);
+}
+
 /**
- * Pair runs: first by trace sha256 + model key; what is left, by trace name +
- * model key (a regenerated trace has a new sha256 but the same name).
+ * Pair runs, most exact identity first: trace sha256 + model with params; then
+ * trace name + model with params (a regenerated trace has a new sha256 but the
+ * same name); then, for runs still unpaired, trace + model without params when
+ * that leaves exactly one candidate on each side — a parameter change (a tuned
+ * run, or a preset whose default moved) is then compared, and shown, rather than
+ * reported as two unmatched runs.
  */
 function pairRuns(base: RunResult[], cur: RunResult[]): { pairs: [RunResult, RunResult][]; onlyBase: RunResult[]; onlyCur: RunResult[] } {
   const pairs: [RunResult, RunResult][] = [];
   const leftBase = new Set(base);
   const leftCur = new Set(cur);
-  for (const keyOf of [(r: RunResult) => `${r.trace.sha256}|${modelKey(r)}`, (r: RunResult) => `${r.trace.name}|${modelKey(r)}`]) {
-    const byKey = new Map<string, RunResult>();
-    for (const r of leftBase) if (!byKey.has(keyOf(r))) byKey.set(keyOf(r), r);
+  const stages: ((r: RunResult) => string)[] = [
+    (r) => `${r.trace.sha256}|${modelKey(r)}`,
+    (r) => `${r.trace.name}|${modelKey(r)}`,
+    (r) => `${r.trace.sha256}|${modelOnlyKey(r)}`,
+    (r) => `${r.trace.name}|${modelOnlyKey(r)}`,
+  ];
+  stages.forEach((keyOf, stage) => {
+    const unique = stage >= 2;
+    const byKey = new Map<string, RunResult[]>();
+    for (const r of leftBase) byKey.set(keyOf(r), [...(byKey.get(keyOf(r)) ?? []), r]);
+    const curCount = new Map<string, number>();
+    for (const r of leftCur) curCount.set(keyOf(r), (curCount.get(keyOf(r)) ?? 0) + 1);
     for (const r of [...leftCur]) {
-      const b = byKey.get(keyOf(r));
-      if (b && leftBase.has(b)) {
-        pairs.push([b, r]);
-        leftBase.delete(b);
-        leftCur.delete(r);
-        byKey.delete(keyOf(r));
-      }
+      const candidates = byKey.get(keyOf(r));
+      if (!candidates?.length) continue;
+      if (unique && (candidates.length !== 1 || curCount.get(keyOf(r)) !== 1)) continue;
+      const b = candidates.shift()!;
+      pairs.push([b, r]);
+      leftBase.delete(b);
+      leftCur.delete(r);
     }
-  }
+  });
   return { pairs, onlyBase: [...leftBase], onlyCur: [...leftCur] };
+}
+
+/** Params whose values differ between the paired runs, as "name: before → after". */
+function paramChanges(before: RunResult, after: RunResult): string[] {
+  const names = [...new Set([...Object.keys(before.model.params), ...Object.keys(after.model.params)])].sort();
+  return names.filter((n) => before.model.params[n] !== after.model.params[n]).map((n) => `${n}: ${String(before.model.params[n] ?? '(unset)')} → ${String(after.model.params[n] ?? '(unset)')}`);
 }
 
 function relativeChange(before: number, after: number): number {
@@ -96,9 +122,16 @@ function relativeChange(before: number, after: number): number {
   return (after - before) / Math.abs(before);
 }
 
+/**
+ * Bytes regress when they grow by more than the threshold, relative to the
+ * baseline. A fragmentation ratio is already relative, and near zero any tiny
+ * change is a large relative one: it regresses when it grows by more than the
+ * threshold in absolute terms (1 % = one percentage point more waste).
+ */
 function memoryDelta(figure: string, before: number, after: number, unit: 'bytes' | 'ratio', threshold: number): FigureDelta {
   const relative = relativeChange(before, after);
-  return { figure, baseline: before, current: after, relative, unit, worse: 'up', regression: relative > threshold };
+  const regression = unit === 'ratio' ? after - before > threshold : relative > threshold;
+  return { figure, baseline: before, current: after, relative, unit, worse: 'up', regression };
 }
 
 /** Mark figures keyed by label, with a #n suffix for repeated labels. */
@@ -169,6 +202,7 @@ function compareRun(before: RunResult, after: RunResult, options: CompareOptions
     model: modelLabel(after),
     statusBefore: before.status,
     statusAfter: after.status,
+    paramChanges: paramChanges(before, after),
     deltas,
     regression: statusWorse || deltas.some((d) => d.regression),
   };
