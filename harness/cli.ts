@@ -3,6 +3,8 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { reportError, EXIT_BAD_INPUT } from './cli-errors.ts';
+import { benchCommand } from './commands/bench.ts';
+import { calibrateCommand } from './commands/calibrate.ts';
 import { compareCommand } from './commands/compare.ts';
 import { compileCommand } from './commands/compile.ts';
 import { generateCommand } from './commands/generate.ts';
@@ -23,6 +25,7 @@ export async function main(argv: string[]): Promise<void> {
       .usage('$0 <command> [options]\n\nReplay allocation traces through allocator models and report RSS, fragmentation and retention.')
       .command(runCommand)
       .command(reportCommand)
+      .command(benchCommand)
       .command(validateCommand)
       .command(compileCommand)
       .command(generateCommand)
@@ -31,6 +34,7 @@ export async function main(argv: string[]): Promise<void> {
       .command(mergeCommand)
       .command(historyCommand)
       .command(realCommand)
+      .command(calibrateCommand)
       .command(recordCommand)
       .command(importCommand)
       .demandCommand(1, 'name a command; see --help')

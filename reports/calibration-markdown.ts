@@ -1,0 +1,163 @@
+// Renders a calibration (harness/calibrate.ts) as markdown: how far each model
+// is from the real allocator it imitates, worst case first, then every mark of
+// every trace. Error is model − real: positive means the model claims more
+// resident memory than the real allocator holds.
+import type { CalibrationPair, CalibrationResult, CalibrationTrace, ModelWorst, PointComparison, WorstError } from '../harness/calibrate.ts';
+import { escapeMarkdown, escapeTerminal, markdownCode } from './escape.ts';
+import { formatBytes, formatCount } from './format.ts';
+import { markdownTableStyle, renderTable, terminalTableStyle, type Column, type Table } from './table.ts';
+
+/** Signed bytes: "+1.5 MiB", "-132 KiB", "0 B". */
+export function formatSignedBytes(bytes: number): string {
+  if (bytes === 0) return '0 B';
+  return `${bytes > 0 ? '+' : '-'}${formatBytes(Math.abs(bytes))}`;
+}
+
+/** Signed percentage, two decimals below 1 % and one above: "+0.04 %", "-74.0 %"; null (real RSS 0) → "n/a". */
+export function formatSignedPct(pct: number | null): string {
+  if (pct === null) return 'n/a';
+  const text = Math.abs(pct).toFixed(Math.abs(pct) < 1 ? 2 : 1);
+  if (Number(text) === 0) return '0.00 %';
+  return `${pct > 0 ? '+' : '-'}${text} %`;
+}
+
+type Escape = (text: string) => string;
+
+const right = (header: string): Column => ({ header, align: 'right' });
+const left = (header: string): Column => ({ header, align: 'left' });
+
+function worstCell(w: WorstError | null, esc: Escape): { value: string; where: string } {
+  if (!w) return { value: 'n/a', where: '' };
+  const c = w.comparison;
+  return {
+    value: `${formatSignedPct(c.errorPct)} (${formatSignedBytes(c.errorBytes)}; ${formatBytes(c.modelBytes)} vs ${formatBytes(c.realBytes)})`,
+    where: `${esc(w.trace)}, ${esc(w.point)}`,
+  };
+}
+
+/** One row per model: its worst mark by |%| and by |bytes| over every trace. */
+export function worstTable(worst: readonly ModelWorst[], esc: Escape): Table {
+  return {
+    columns: [left('model'), right('marks'), right('largest error by %'), left('at'), right('largest error by bytes'), left('at')],
+    rows: worst.map((w) => {
+      const pct = worstCell(w.byPct, esc);
+      const bytes = worstCell(w.byBytes, esc);
+      return [esc(w.model), formatCount(w.marks), pct.value, pct.where, bytes.value, bytes.where];
+    }),
+  };
+}
+
+function largestMarkError(pair: CalibrationPair): PointComparison | null {
+  let worst: PointComparison | null = null;
+  for (const p of pair.points) {
+    if (p.kind !== 'mark') continue;
+    if (worst === null || Math.abs(p.errorBytes) > Math.abs(worst.errorBytes)) worst = p;
+  }
+  return worst;
+}
+
+function errorText(p: { errorBytes: number; errorPct: number | null } | null | undefined): string {
+  return p ? `${formatSignedPct(p.errorPct)} (${formatSignedBytes(p.errorBytes)})` : 'n/a';
+}
+
+/** One row per trace × model: the largest mark error, and the peak and final errors. */
+export function summaryTable(traces: readonly CalibrationTrace[], esc: Escape): Table {
+  const rows: string[][] = [];
+  for (const t of traces) {
+    if (t.skipped !== null) {
+      rows.push([esc(t.name), 'all', 'skipped', '', '', '']);
+      continue;
+    }
+    for (const pair of t.pairs) {
+      const worst = largestMarkError(pair);
+      rows.push([
+        esc(t.name),
+        esc(pair.model),
+        esc(pair.real),
+        worst ? `${errorText(worst)} at ${esc(worst.point)}` : 'no marks',
+        errorText(pair.points.find((p) => p.kind === 'peak')),
+        errorText(pair.points.find((p) => p.kind === 'final')),
+      ]);
+    }
+  }
+  return { columns: [left('trace'), left('model'), left('real'), right('largest mark error'), right('peak error'), right('final error')], rows };
+}
+
+/** Every point of one trace: rows per model, marks in trace order, then peak and final. */
+export function traceTable(trace: CalibrationTrace, esc: Escape): Table {
+  const rows: string[][] = [];
+  for (const pair of trace.pairs) {
+    for (const p of pair.points) {
+      rows.push([
+        esc(pair.model),
+        p.kind === 'mark' ? esc(p.point) : `(${p.point})`,
+        formatBytes(p.modelBytes),
+        formatBytes(p.realBytes),
+        formatSignedBytes(p.errorBytes),
+        formatSignedPct(p.errorPct),
+      ]);
+    }
+  }
+  return { columns: [left('model'), left('point'), right('model RSS'), right('real RSS'), right('error'), right('error %')], rows };
+}
+
+function statusLines(pair: CalibrationPair): string[] {
+  const out: string[] = [];
+  if (pair.modelStatus !== 'ok') out.push(`${pair.model} stopped early (${pair.modelStatus}); marks after the stop are not compared.`);
+  if (pair.realStatus !== 'ok') out.push(`${pair.real} stopped early (${pair.realStatus}); marks after the stop are not compared.`);
+  return out;
+}
+
+export function renderCalibrationMarkdown(result: CalibrationResult): string {
+  const esc = escapeMarkdown;
+  const md = (t: Table): string => renderTable(t, markdownTableStyle);
+  const o = result.options;
+  const out: string[] = [];
+  out.push('# Calibration: models against the real allocators', '');
+  const between =
+    o.tickNs === 'auto'
+      ? "advances at the pace the model's real counterpart measured (`--tick-ns auto`, wall ns per event of the real replay)"
+      : o.tickNs > 0
+        ? `advances ${o.tickNs} ns per event (\`--tick-ns ${o.tickNs}\`)`
+        : 'stands still, as the native replayer runs a trace in about a second (`--tick-ns 0`)';
+  out.push(
+    `Each trace is replayed through each model and through the real allocator it imitates (the native replayer, ` +
+      `${markdownCode('heapreplay real')}), with the same touch policy (${markdownCode(o.touch)}) and the same marks: ` +
+      `each mark adds ${o.idleMs} ms to both clocks (${markdownCode(`--idle-ms ${o.idleMs}`)}, slept for real before RSS is read); ` +
+      `between events the model's clock ${between}, while the real allocator sees the wall clock. ` +
+      `Error = model RSS − real RSS; the percentage is of the real RSS. Real RSS is the replayer process's resident set ` +
+      `minus its baseline before the first event.`,
+    '',
+  );
+  const params = o.params.length > 0 ? ` Model parameters: ${o.params.map((p) => markdownCode(p)).join(', ')}.` : '';
+  const env = Object.keys(o.env).length > 0 ? ` Real runs' environment: ${Object.entries(o.env).map(([k, v]) => markdownCode(`${k}=${v}`)).join(', ')}.` : '';
+  out.push(`Models: ${o.models.map((m) => markdownCode(m)).join(', ')}.${params}${env} Tool ${markdownCode(`${result.tool.name} ${result.tool.version}`)}${result.tool.commit ? ` at ${markdownCode(result.tool.commit.slice(0, 12))}` : ''}.`, '');
+  out.push('## Worst error per model', '', 'Largest |error| over every mark of every calibrated trace.', '');
+  out.push(md(worstTable(result.worst, esc)), '');
+  out.push('## Per trace', '', 'The largest mark error (by bytes) of each trace and model, and the error of peak and final RSS.', '');
+  out.push(md(summaryTable(result.traces, esc)), '');
+  for (const t of result.traces) {
+    out.push(`### ${esc(t.name)}`, '');
+    const events = t.skipped === null ? `, ${formatCount(t.events)} events replayed` : '';
+    out.push(`${markdownCode(t.path)} (sha256 ${markdownCode(t.sha256.slice(0, 12))}${events}).`, '');
+    if (t.skipped !== null) {
+      out.push(`Skipped: ${esc(t.skipped)}.`, '');
+      continue;
+    }
+    if (t.note !== null) out.push(`Note: ${esc(t.note)}.`, '');
+    out.push(`Real replay time (the real allocator's clock): ${t.pairs.map((p) => `${esc(p.real)} ${p.realSeconds.toFixed(2)} s`).join(', ')}.`, '');
+    for (const pair of t.pairs) for (const line of statusLines(pair)) out.push(esc(line), '');
+    out.push(md(traceTable(t, esc)), '');
+  }
+  return `${out.join('\n').trimEnd()}\n`;
+}
+
+/** The compact terminal form: the worst-error table and the per-trace summary. */
+export function renderCalibrationTerminal(result: CalibrationResult): string {
+  const esc = escapeTerminal;
+  const style = terminalTableStyle('  ');
+  const out: string[] = ['worst error per model (model − real, over every mark)', renderTable(worstTable(result.worst, esc), style), ''];
+  out.push('per trace', renderTable(summaryTable(result.traces, esc), style), '');
+  for (const t of result.traces) if (t.skipped !== null) out.push(`  ${esc(t.name)} skipped: ${esc(t.skipped)}`);
+  return `${out.join('\n').trimEnd()}\n`;
+}
