@@ -94,8 +94,9 @@ export async function buildNative(spec: NativeBuildSpec, env: NodeJS.ProcessEnv 
 
 /** The native replayer, built on first use. */
 export function buildReplayer(env: NodeJS.ProcessEnv = process.env): Promise<NativeBuild> {
-  // -ldl: dlsym lives in libdl before glibc 2.34.
-  return buildNative({ source: join(PACKAGE_ROOT, 'harness', 'real', 'replay.c'), kind: 'executable', libs: ['-ldl'] }, env);
+  // -ldl: dlsym lives in libdl before glibc 2.34. -z now: every symbol is bound
+  // at load, before the replayer's baseline, so no lazy binding runs mid-replay.
+  return buildNative({ source: join(PACKAGE_ROOT, 'harness', 'real', 'replay.c'), kind: 'executable', libs: ['-ldl', '-Wl,-z,now'] }, env);
 }
 
 /** The recorder shim (LD_PRELOAD), built on first use. */

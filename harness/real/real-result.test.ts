@@ -63,6 +63,29 @@ describe('real run results', () => {
     expect(fragmentationFromPoints(still, 30, 10).jw1).toBeCloseTo(250 / 85 - 1, 12);
   });
 
+  it('reads the current protocol: the measure from the start line, the version from the end line', () => {
+    // The replayer now asks for the version after the replay (the lookup calls into the allocator) and
+    // says which memory its rss fields count.
+    const current = stdout
+      .replace('"allocator_version":"2.36",', '"rss_measure":"anon",')
+      .replace('{"type":"end",', '{"type":"end","allocator_version":"5.3.0",');
+    expect(current).not.toContain('2.36');
+    const r = buildRealRunResult(parseReplayOutput(current), { trace, modelName: 'jemalloc (real)', library: '/lib/libjemalloc.so.2', touch: 'full', idleMs: 0, summary });
+    expect(r.model.preset).toBe('5.3.0');
+    expect(r.model.params.rss_measure).toBe('anon');
+    expect(r.model.note?.text).toContain('anonymous resident memory');
+    // The numbers are handled as before: baseline subtracted from every point.
+    expect(r.marks[0]!.rssBytes).toBe(8 * MiB);
+    expect(r.peakRssBytes).toBe(9 * MiB);
+  });
+
+  it('labels output without rss_measure as the whole resident set, and rejects an unknown measure', () => {
+    const r = buildRealRunResult(parseReplayOutput(stdout), { trace, modelName: 'glibc (real)', library: null, touch: 'full', idleMs: 0, summary });
+    expect(r.model.params.rss_measure).toBe('resident');
+    expect(r.model.note?.text).toContain('whole resident set');
+    expect(() => parseReplayOutput(stdout.replace('"allocator_version":"2.36",', '"rss_measure":"pss",'))).toThrow(/unknown rss_measure "pss"/);
+  });
+
   it('turns a failed allocation into status alloc-failed', () => {
     const failed = stdout.replace('{"type":"end"', '{"type":"fail","event":4,"op":"malloc","size":99999999999,"errno":12}\n{"type":"end"');
     const r = buildRealRunResult(parseReplayOutput(failed), { trace, modelName: 'glibc (real)', library: null, touch: 'full', idleMs: 0, summary });

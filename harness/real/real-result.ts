@@ -4,13 +4,25 @@
 import type { Fragmentation, MarkRecord, RunResult, Timeline, TraceIdentity } from '../result.ts';
 import type { StreamSummary } from './stream.ts';
 
+/**
+ * What the rss fields measure: `anon` = anonymous resident memory (statm
+ * resident − shared, RssAnon), what an allocator adds and what the models
+ * count; `resident` = the whole resident set (replayers before rss_measure).
+ */
+export type RssMeasure = 'anon' | 'resident';
+
 interface StartLine {
   type: 'start';
-  /** The serving malloc's own version ("2.36" for glibc, "5.3.0" for jemalloc). */
-  allocator_version: string;
+  /** Absent from older replayers, which measured the whole resident set. */
+  rss_measure?: RssMeasure;
+  /** Older replayers gave the version here; newer ones in the end line, asked after the replay. */
+  allocator_version?: string;
   page_size: number;
+  /** Baseline of the rss measure, taken before any library (the allocator included) initialised. */
   baseline_rss: number;
   baseline_vm: number;
+  /** Whole resident set at the baseline (information only). */
+  baseline_resident?: number;
   events: number;
   slots: number;
 }
@@ -32,6 +44,8 @@ interface FailLine {
 }
 interface EndLine {
   type: 'end';
+  /** The serving malloc's own version ("2.36" for glibc, "5.3.0" for jemalloc). */
+  allocator_version?: string;
   events: number;
   replay_ns: number;
   idle_ns: number;
@@ -39,7 +53,10 @@ interface EndLine {
   rss: number;
   vm: number;
   live: number;
+  /** Peak of the rss measure as far as VmHWM shows it (a lower bound on the anonymous peak). */
   hwm: number;
+  /** VmHWM itself, the whole resident set's peak. */
+  hwm_resident?: number;
   peak_live: number;
   internal_at_peak: number;
 }
@@ -85,6 +102,9 @@ export function parseReplayOutput(stdout: string): ReplayOutput {
     }
   }
   if (!start || !end) throw new Error('native replayer output is incomplete (no start or end line)');
+  if (start.rss_measure !== undefined && start.rss_measure !== 'anon' && start.rss_measure !== 'resident') {
+    throw new Error(`native replayer reports an unknown rss_measure "${String(start.rss_measure)}" (expected anon or resident)`);
+  }
   return { start, points, fail, end };
 }
 
@@ -136,14 +156,25 @@ export interface RealRunContext {
   summary: StreamSummary;
 }
 
-const NOTE_TEXT =
-  'Measured by replaying the trace through the real allocator in a child process (harness/real/replay.c); RSS is the ' +
-  "child's resident set from /proc/self/statm minus its baseline before the first event. Real runs cannot explain " +
-  'retention (no findings): compare with the model of the same allocator for the why. Threads are replayed on one ' +
-  'thread, and every request goes to malloc whatever its domain (there is no obmalloc in front of it).';
+const NOTE_COMMON =
+  'Real runs cannot explain retention (no findings): compare with the model of the same allocator for the why. ' +
+  'Threads are replayed on one thread, and every request goes to malloc whatever its domain (there is no obmalloc in front of it).';
+
+const MEASURE_TEXT: Record<RssMeasure, string> = {
+  anon:
+    "RSS is the child's anonymous resident memory (resident − shared pages in /proc/self/statm, i.e. RssAnon: what the " +
+    'models count; shared-library code is left out) minus its baseline, taken before any library initialised, so the ' +
+    "allocator's start-up memory counts as the models' does.",
+  resident: "RSS is the child's whole resident set from /proc/self/statm minus its baseline before the first event.",
+};
+
+function noteText(measure: RssMeasure): string {
+  return `Measured by replaying the trace through the real allocator in a child process (harness/real/replay.c); ${MEASURE_TEXT[measure]} ${NOTE_COMMON}`;
+}
 
 /** Build the RunResult for one real run. */
 export function buildRealRunResult(out: ReplayOutput, ctx: RealRunContext): RunResult {
+  const measure: RssMeasure = out.start.rss_measure ?? 'resident';
   const baseRss = out.start.baseline_rss;
   const baseVm = out.start.baseline_vm;
   const rssOf = (raw: number): number => Math.max(0, raw - baseRss);
@@ -185,10 +216,10 @@ export function buildRealRunResult(out: ReplayOutput, ctx: RealRunContext): RunR
     model: {
       name: ctx.modelName,
       // The real allocator's version plays the part of a model's preset: "jemalloc (real)@5.3.0".
-      preset: out.start.allocator_version || 'unknown',
+      preset: out.end.allocator_version || out.start.allocator_version || 'unknown',
       backing: null,
-      params: { library: ctx.library ?? 'libc', touch: ctx.touch, idle_ms: ctx.idleMs },
-      note: { title: `${ctx.modelName}: the real allocator`, text: NOTE_TEXT },
+      params: { library: ctx.library ?? 'libc', touch: ctx.touch, idle_ms: ctx.idleMs, rss_measure: measure },
+      note: { title: `${ctx.modelName}: the real allocator`, text: noteText(measure) },
     },
     status: fail ? 'alloc-failed' : 'ok',
     peakRssBytes: peakRss,

@@ -2,28 +2,46 @@
  * heapreplay native replayer: replays a replay stream (see harness/real/stream.ts
  * for the format) through the process's real malloc, calloc, realloc, free and
  * posix_memalign (LD_PRELOAD picks the allocator), and prints JSON lines with the
- * real RSS at every mark and at about 2000 sample points.
+ * real memory at every mark and at about 2000 sample points.
  *
  *   replay [--touch full|none] [--idle-ms N] [--samples N] STREAM|-
  *
  * Output, one JSON object per line on stdout:
- *   {"type":"start","allocator_version":"2.36","page_size":..,"baseline_rss":..,"baseline_vm":..,"events":..,"slots":..}
+ *   {"type":"start","rss_measure":"anon","page_size":..,"baseline_rss":..,"baseline_vm":..,
+ *    "baseline_resident":..,"events":..,"slots":..}
  *   {"type":"sample","event":i,"time_ns":..,"rss":..,"vm":..,"live":..}   after event i
  *   {"type":"peak-live","event":i,...}                                   after the peak-live event
  *   {"type":"mark","event":i,"label":"...","time_ns":..,"rss":..,"vm":..,"live":..}
  *   {"type":"fail","event":i,"op":"malloc","size":..}                    and the replay stops
- *   {"type":"end","events":..,"replay_ns":..,"idle_ns":..,"measure_ns":..,"rss":..,"vm":..,"live":..,
- *    "hwm":..,"peak_live":..,"internal_at_peak":..}
- * rss/vm are the whole process's (statm); the TS side subtracts the baseline
- * taken just before the first event, so what is left is what the replay added.
+ *   {"type":"end","allocator_version":"2.36","events":..,"replay_ns":..,"idle_ns":..,"measure_ns":..,
+ *    "rss":..,"vm":..,"live":..,"hwm":..,"hwm_resident":..,"peak_live":..,"internal_at_peak":..}
  *
- * The replayer itself must not disturb the heap it measures: it never calls
- * malloc (no stdio streams; its pointer table, input buffer and output buffer
- * are mmapped or static), and it writes user bytes only by the touch policy.
+ * What is measured (rss_measure "anon"): the process's anonymous resident
+ * memory, resident - shared from /proc/self/statm (= RssAnon), because that is
+ * all an allocator adds and all the models count. Whole-process resident memory
+ * also grows by the shared-library code pages the replay first executes, which
+ * is noise of up to tens of KiB. vm is the whole address space. The TS side
+ * subtracts the baseline, so what is left is what the replay added.
+ *
+ * The baseline is taken in .preinit_array, which the dynamic linker runs before
+ * any library's constructor: before the preloaded allocator initialises (jemalloc
+ * does so in a constructor), so the allocator's start-up memory counts as replay
+ * memory, as it does in the models. The allocator's version is asked for only
+ * after the replay, for the same reason (even a failed dlsym allocates).
+ *
+ * The replayer itself must not disturb the heap it measures, nor its own
+ * numbers: it never calls malloc (no stdio streams), and everything it owns is
+ * set up and written before the baseline, in the same preinit step: the stream
+ * is opened and its header read, the pointer table mmapped and cleared, its own
+ * writable data (the input, output and label buffers, every scalar), that of
+ * the C library and the other libraries (their start-up runs after the
+ * baseline), and 128 KiB of stack written once, so none of these pages is
+ * first faulted in during the replay. User bytes are written only by the touch
+ * policy.
  * Touch policy `full`: one byte in every page of the block and its last byte,
  * which makes the same pages resident as a memset at a fraction of the cost.
  * calloc is never written (fresh kernel pages are zero; calloc clears recycled
- * memory itself), matching the models. realloc writes the whole new block.
+ * memory itself), matching the models. realloc touches the whole new block.
  * Threads in the trace are replayed on one thread (a simplification: glibc
  * would give other threads their own arenas).
  */
@@ -32,6 +50,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gnu/libc-version.h>
+#include <link.h>
 #include <malloc.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -166,36 +185,43 @@ static uint64_t le64(const unsigned char *p) { return (uint64_t)le32(p) | (uint6
 /* ---- measuring ---- */
 
 static long page_size;
+static int statm_fd = -1;
 
-/* Resident and virtual bytes of the whole process, from /proc/self/statm. */
-static void read_statm(uint64_t *rss, uint64_t *vm) {
+/* One reading of /proc/self/statm, in bytes: anonymous resident (resident -
+   shared, the measure every rss field carries), whole resident, and virtual. */
+struct mem {
+    uint64_t anon, resident, vm;
+};
+
+static struct mem read_mem(void) {
     char buf[256];
-    int fd = open("/proc/self/statm", O_RDONLY);
-    if (fd < 0) die("cannot open /proc/self/statm");
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
+    /* The file stays open: pread at offset 0 regenerates it, one syscall a reading. */
+    ssize_t n;
+    while ((n = pread(statm_fd, buf, sizeof buf - 1, 0)) < 0 && errno == EINTR) {}
     if (n <= 0) die("cannot read /proc/self/statm");
     buf[n] = 0;
-    uint64_t f[2] = {0, 0};
+    uint64_t f[3] = {0, 0, 0};
     int k = 0;
-    for (char *p = buf; *p && k < 2; p++) {
+    for (char *p = buf; *p && k < 3; p++) {
         if (*p >= '0' && *p <= '9') f[k] = f[k] * 10 + (uint64_t)(*p - '0');
         else if (*p == ' ') k++;
     }
-    *vm = f[0] * (uint64_t)page_size;
-    *rss = f[1] * (uint64_t)page_size;
+    uint64_t ps = (uint64_t)page_size;
+    struct mem m = {f[1] >= f[2] ? (f[1] - f[2]) * ps : 0, f[1] * ps, f[0] * ps};
+    return m;
 }
 
-/* VmHWM (peak resident set) in bytes, from /proc/self/status. */
+/* VmHWM (peak resident set, whole process) in bytes, from /proc/self/status. */
+static char status_buf[8192];
+
 static uint64_t read_hwm(void) {
-    static char buf[8192];
     int fd = open("/proc/self/status", O_RDONLY);
     if (fd < 0) return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
+    ssize_t n = read(fd, status_buf, sizeof status_buf - 1);
     close(fd);
     if (n <= 0) return 0;
-    buf[n] = 0;
-    char *p = strstr(buf, "VmHWM:");
+    status_buf[n] = 0;
+    char *p = strstr(status_buf, "VmHWM:");
     if (!p) return 0;
     uint64_t kb = 0;
     for (p += 6; *p; p++) {
@@ -214,20 +240,23 @@ static uint64_t now_ns(void) {
 /* Time spent reading /proc and printing, kept out of the reported replay time. */
 static uint64_t measure_ns;
 
+static void out_point_fields(double time_ns, uint64_t live) {
+    struct mem m = read_mem();
+    out_str(",\"time_ns\":");
+    out_i64((int64_t)time_ns);
+    out_field("rss", m.anon);
+    out_field("vm", m.vm);
+    out_field("live", live);
+    out_raw("}\n", 2);
+}
+
 static void emit_point(const char *type, uint64_t event, double time_ns, uint64_t live) {
     uint64_t t = now_ns();
-    uint64_t rss, vm;
-    read_statm(&rss, &vm);
     out_str("{\"type\":\"");
     out_str(type);
     out_raw("\"", 1);
     out_field("event", event);
-    out_str(",\"time_ns\":");
-    out_i64((int64_t)time_ns);
-    out_field("rss", rss);
-    out_field("vm", vm);
-    out_field("live", live);
-    out_raw("}\n", 2);
+    out_point_fields(time_ns, live);
     measure_ns += now_ns() - t;
 }
 
@@ -235,7 +264,8 @@ static void emit_point(const char *type, uint64_t event, double time_ns, uint64_
 
 /* The version of the malloc in use: the preloaded library's own version call
    (jemalloc's mallctl, mimalloc's mi_version, tcmalloc's tc_version), else the
-   C library's. Looked up at run time, so any of them may be absent. */
+   C library's. Looked up at run time, so any of them may be absent. Called only
+   after the replay: the lookups call into the allocator. */
 static void allocator_version(char *out, size_t n) {
     int (*mallctl)(const char *, void *, size_t *, void *, size_t) = (int (*)(const char *, void *, size_t *, void *, size_t))dlsym(RTLD_DEFAULT, "mallctl");
     int (*mi_version)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "mi_version");
@@ -289,9 +319,85 @@ static void touch(void *p, uint64_t size) {
     b[size - 1] = 1;
 }
 
-int main(int argc, char **argv) {
+/* ---- set-up, before any library initialises ---- */
+
+#define STACK_PREFAULT (128 * 1024)
+
+/* What set-up leaves for main. */
+static uint64_t events, slots, stride;
+static uint32_t peak_live_event;
+static uint64_t idle_ms;
+static void **table;
+static struct mem baseline;
+static int setup_done;
+static char label[MAX_LABEL + RECORD_BYTES];
+
+/* Rewrite one byte in every page with its own value, so each page is resident
+   and private before the baseline without changing what it holds (a read
+   alone would map the shared zero page, which a later write replaces). */
+static void prefault(void *p, size_t n) {
+    volatile unsigned char *b = p;
+    for (size_t off = 0; off < n; off += (size_t)page_size) b[off] = b[off];
+    if (n) b[n - 1] = b[n - 1];
+}
+
+/* The linker's bounds of this program's writable data: .data, then .bss with
+   the static buffers and every scalar the replay writes. */
+extern char __data_start[], _end[];
+
+struct code_addresses {
+    uintptr_t malloc_fn, libc_fn;
+};
+
+/* The C library's and the dynamic linker's start-up (which runs after the
+   baseline) writes to their own .data and .bss: pages that a read had left on
+   the shared zero page, or file pages not yet copied, would then count as
+   replay memory (4 KiB with glibc 2.36; libstdc++'s start-up, which jemalloc
+   pulls in, writes more). So every loaded object's writable segment is made
+   private now, except the preloaded allocator's own: its start-up is part of
+   what the replay measures. RELRO is read-only by now and is skipped. */
+
+static int prefault_object(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size;
+    const struct code_addresses *code = data;
+    uintptr_t relro_lo = 0, relro_hi = 0, page = (uintptr_t)page_size;
+    int has_malloc = 0, is_libc = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+        if (ph->p_type == PT_LOAD) {
+            if (code->malloc_fn >= lo && code->malloc_fn < hi) has_malloc = 1;
+            if (code->libc_fn >= lo && code->libc_fn < hi) is_libc = 1;
+        }
+        if (ph->p_type == PT_GNU_RELRO) {
+            relro_lo = lo & ~(page - 1);
+            relro_hi = hi & ~(page - 1); /* ld.so protects whole pages only */
+        }
+    }
+    if (has_malloc && !is_libc) return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W)) continue;
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+        if (lo < relro_hi && hi > relro_lo) lo = relro_hi > lo ? relro_hi : lo;
+        if (hi > lo) prefault((void *)lo, hi - lo);
+    }
+    return 0;
+}
+
+/* The replay's deepest calls (emit_point, read_mem, the allocator's own
+   frames) run on stack below main's frame: write a generous stretch of it now,
+   so the kernel does not grow the stack mapping during the replay. */
+static __attribute__((noinline)) void prefault_stack(void) {
+    volatile unsigned char pad[STACK_PREFAULT];
+    for (size_t off = 0; off < sizeof pad; off += 1024) pad[off] = 0;
+    pad[sizeof pad - 1] = 0;
+}
+
+static void setup(int argc, char **argv, char **envp) {
+    (void)envp;
     const char *path = NULL;
-    uint64_t idle_ms = 0, want_samples = 2000;
+    uint64_t want_samples = 2000;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--touch") && i + 1 < argc) {
             const char *v = argv[++i];
@@ -310,40 +416,56 @@ int main(int argc, char **argv) {
     }
     if (!path) die("usage: replay [--touch full|none] [--idle-ms N] [--samples N] STREAM|-");
     page_size = sysconf(_SC_PAGESIZE);
+    statm_fd = open("/proc/self/statm", O_RDONLY);
+    if (statm_fd < 0) die("cannot open /proc/self/statm");
     in_fd = strcmp(path, "-") ? open(path, O_RDONLY) : 0;
     if (in_fd < 0) die("cannot open the replay stream");
+
+    prefault_stack();
 
     unsigned char hdr[HEADER_BYTES];
     if (!read_bytes(hdr, HEADER_BYTES) || memcmp(hdr, "HRREPLAY", 8)) die("not a replay stream (bad magic)");
     if (le32(hdr + 8) != 1 || le32(hdr + 12) != RECORD_BYTES) die("unsupported replay stream version");
-    uint64_t events = le64(hdr + 16);
-    uint64_t slots = le32(hdr + 24);
-    uint32_t peak_live_event = le32(hdr + 28);
+    events = le64(hdr + 16);
+    slots = le32(hdr + 24);
+    peak_live_event = le32(hdr + 28);
 
-    /* The pointer table is mmapped so it never comes from the heap under test;
-       its pages are touched now, before the baseline, so they are not counted. */
+    /* The pointer table is mmapped so it never comes from the heap under test.
+       No huge pages: its mapping stays apart from the allocator's (no VMA
+       merge) and khugepaged never fills it out during the replay. */
     size_t table_bytes = (size_t)(slots ? slots : 1) * sizeof(void *);
-    void **table = mmap(NULL, table_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    table = mmap(NULL, table_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (table == MAP_FAILED) die("cannot map the pointer table");
+    madvise(table, table_bytes, MADV_NOHUGEPAGE);
     memset(table, 0, table_bytes);
 
-    uint64_t stride = want_samples ? (events + want_samples - 1) / want_samples : 0;
+    stride = want_samples ? (events + want_samples - 1) / want_samples : 0;
     if (stride == 0 && want_samples) stride = 1;
 
-    char version[64];
-    allocator_version(version, sizeof version);
-    uint64_t base_rss, base_vm;
-    read_statm(&base_rss, &base_vm);
-    out_str("{\"type\":\"start\",\"allocator_version\":");
-    out_json_string(version, strlen(version));
+    /* Last, so that no page is first written after the reading: the input,
+       output, label and /proc buffers, and the scalars, baseline included. */
+    setup_done = 1;
+    prefault(__data_start, (size_t)(_end - __data_start));
+    struct code_addresses code = {(uintptr_t)malloc, (uintptr_t)gnu_get_libc_version};
+    dl_iterate_phdr(prefault_object, &code);
+    baseline = read_mem();
+}
+
+/* glibc runs .preinit_array with (argc, argv, envp) before the initialisers of
+   every shared object, the preloaded allocator's included. */
+__attribute__((section(".preinit_array"), used)) static void (*const run_setup_first)(int, char **, char **) = setup;
+
+int main(void) {
+    if (!setup_done) die("internal error: the .preinit_array set-up did not run");
+    out_str("{\"type\":\"start\",\"rss_measure\":\"anon\"");
     out_field("page_size", (uint64_t)page_size);
-    out_field("baseline_rss", base_rss);
-    out_field("baseline_vm", base_vm);
+    out_field("baseline_rss", baseline.anon);
+    out_field("baseline_vm", baseline.vm);
+    out_field("baseline_resident", baseline.resident);
     out_field("events", events);
     out_field("slots", slots);
     out_raw("}\n", 2);
 
-    static char label[MAX_LABEL + RECORD_BYTES];
     unsigned char rec[RECORD_BYTES];
     uint64_t live = 0, peak_live = 0, usable = 0, internal_at_peak = 0, idle_ns = 0;
     uint64_t event = 0;
@@ -401,18 +523,11 @@ int main(int argc, char **argv) {
                 idle_ns += now_ns() - s;
             }
             uint64_t mt = now_ns();
-            uint64_t rss, vm;
-            read_statm(&rss, &vm);
             out_str("{\"type\":\"mark\"");
             out_field("event", event);
             out_str(",\"label\":");
             out_json_string(label, (size_t)aux);
-            out_str(",\"time_ns\":");
-            out_i64((int64_t)time_ns);
-            out_field("rss", rss);
-            out_field("vm", vm);
-            out_field("live", live);
-            out_raw("}\n", 2);
+            out_point_fields(time_ns, live);
             measure_ns += now_ns() - mt;
             break;
         }
@@ -444,17 +559,26 @@ int main(int argc, char **argv) {
         event++;
     }
     uint64_t replay_ns = now_ns() - t0 - idle_ns - measure_ns;
-    uint64_t rss, vm;
-    read_statm(&rss, &vm);
-    out_str("{\"type\":\"end\"");
+    struct mem end = read_mem();
+    /* VmHWM is whole-process resident memory. Shared pages only accumulate in a
+       run this short, so the peak's share of them is at most the final count,
+       and VmHWM - final shared is a lower bound on the anonymous peak: one the
+       samples, which can miss a peak between two of them, are checked against. */
+    uint64_t hwm = read_hwm();
+    uint64_t shared = end.resident - end.anon;
+    char version[64];
+    allocator_version(version, sizeof version);
+    out_str("{\"type\":\"end\",\"allocator_version\":");
+    out_json_string(version, strlen(version));
     out_field("events", event);
     out_field("replay_ns", replay_ns);
     out_field("idle_ns", idle_ns);
     out_field("measure_ns", measure_ns);
-    out_field("rss", rss);
-    out_field("vm", vm);
+    out_field("rss", end.anon);
+    out_field("vm", end.vm);
     out_field("live", live);
-    out_field("hwm", read_hwm());
+    out_field("hwm", hwm > shared ? hwm - shared : 0);
+    out_field("hwm_resident", hwm);
     out_field("peak_live", peak_live);
     out_field("internal_at_peak", internal_at_peak);
     out_raw("}\n", 2);

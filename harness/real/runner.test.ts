@@ -75,6 +75,32 @@ describe('real runs', async () => {
     expect(r!.replay.events).toBe(402);
   });
 
+  it('counts only what the allocator adds: the replayer and the C library are in the baseline', async () => {
+    // A mark before any event, 20,000 live blocks (a 160 KiB pointer table), then 600 marks with
+    // 4000-byte labels: 2.4 MB of output through the 64 KiB output buffer and every byte of the label
+    // buffer, plus the 2000 samples. Everything the replayer owns is written before the baseline and
+    // the measure is anonymous memory only, so the first mark is exactly 0 (the old replayer showed
+    // its output buffer and the code pages it faulted in) and the label marks add nothing to the
+    // blocks' memory.
+    const ev: SimpleEvent[] = [{ op: 'mark', label: 'empty' }];
+    for (let i = 0; i < 20_000; i++) ev.push({ op: 'malloc', id: `s${i}`, size: 16 });
+    ev.push({ op: 'mark', label: 'blocks' });
+    for (let i = 0; i < 600; i++) ev.push({ op: 'mark', label: `${i}`.padEnd(4000, 'x') });
+    const [r] = await runRealTrace(memoryTraceSource('own.csv', {}, ev), { allocators: ['glibc'], touch: 'full', idleMs: 0, tickNs: 1000 });
+    expect(r!.model.params.rss_measure).toBe('anon');
+    expect(r!.model.note?.text).toContain('anonymous resident memory');
+    expect(r!.marks[0]!.rssBytes).toBe(0);
+    const blocks = r!.marks[1]!.rssBytes;
+    // 20,000 chunks of 32 bytes = 625 KiB of heap, plus glibc's tcache and top: well under 1 MiB.
+    expect(blocks).toBeGreaterThanOrEqual(20_000 * 32);
+    expect(blocks).toBeLessThan(MiB);
+    expect(r!.marks).toHaveLength(602);
+    for (const m of r!.marks.slice(2)) expect(m.rssBytes).toBe(blocks);
+    // VmHWM, less the shared pages, cannot see more than the anonymous peak.
+    expect(r!.peakRssBytes).toBe(blocks);
+    expect(r!.finalRssBytes).toBe(blocks);
+  });
+
   it('the replayer reads the stream from stdin as well as from a file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'heapreplay-stdin-'));
     try {
@@ -131,6 +157,19 @@ describe('real runs', async () => {
       // right after the frees, a good part of the 200 MiB is still resident.
       expect(je.marks[1]!.rssBytes).toBeGreaterThan(32 * MiB);
       expect(je.marks[1]!.rssBytes).toBeGreaterThan(runs[0]!.marks[1]!.rssBytes + 28 * MiB);
+    });
+
+    it("counts jemalloc's start-up memory in the replay, as the model does", async () => {
+      // The baseline is taken before jemalloc's constructor runs (and the version is asked for after
+      // the replay), so a mark before the first event already shows jemalloc's base block and arena 0,
+      // where glibc, which initialises on the first malloc, shows nothing.
+      const ev: SimpleEvent[] = [{ op: 'mark', label: 'before any event' }, { op: 'malloc', id: 'a', size: 16 }, { op: 'mark', label: 'one block' }];
+      const [glibc, je] = await runRealTrace(memoryTraceSource('startup.csv', {}, ev), { allocators: ['glibc', 'jemalloc'], touch: 'full', idleMs: 0, tickNs: 1000 });
+      // glibc: nothing, then one page at the start of the heap (its tcache struct and the 32-byte chunk).
+      expect(glibc!.marks.map((m) => m.rssBytes)).toEqual([0, 4096]);
+      expect(je!.marks[0]!.rssBytes).toBeGreaterThanOrEqual(32 * 1024);
+      expect(je!.marks[0]!.rssBytes).toBeLessThan(4 * MiB);
+      expect(je!.model.preset).toMatch(/^5\.\d+\.\d+$/);
     });
   }
 });
