@@ -125,8 +125,8 @@ export function renderCalibrationMarkdown(result: CalibrationResult): string {
       `${markdownCode('heapreplay real')}), with the same touch policy (${markdownCode(o.touch)}) and the same marks: ` +
       `each mark adds ${o.idleMs} ms to both clocks (${markdownCode(`--idle-ms ${o.idleMs}`)}, slept for real before RSS is read); ` +
       `between events the model's clock ${between}, while the real allocator sees the wall clock. ` +
-      `Error = model RSS − real RSS; the percentage is of the real RSS. Real RSS is the replayer process's resident set ` +
-      `minus its baseline before the first event.`,
+      `Error = model RSS − real RSS; the percentage is of the real RSS. Real RSS is the replayer's anonymous resident memory ` +
+      `(resident − shared, as the models count only anonymous pages) minus its baseline, taken before any library initialised.`,
     '',
   );
   const params = o.params.length > 0 ? ` Model parameters: ${o.params.map((p) => markdownCode(p)).join(', ')}.` : '';
