@@ -55,6 +55,24 @@ export class Batcher {
     this.current = allocateBatch(capacity);
   }
 
+  /**
+   * The batch being filled. A writer that fills it directly (the byte fast
+   * path) writes every column at index `length`, then calls commit().
+   */
+  get open(): EventBatch {
+    return this.current;
+  }
+
+  /** Count the event written at `open.length`; hands the batch out when full. */
+  commit(): void {
+    const b = this.current;
+    b.length++;
+    if (b.length === this.capacity) {
+      this.ready.push(b);
+      this.current = allocateBatch(this.capacity);
+    }
+  }
+
   push(row: ValidRow): void {
     const b = this.current;
     const i = b.length;

@@ -66,24 +66,20 @@ function encodeHeader(meta: TraceMeta, hasTime: boolean): Uint8Array {
   return out;
 }
 
-function encodeNames(firstId: number, names: readonly string[]): Uint8Array {
+/** A NAMES block for ids first .. end-1, their tokens copied from the id table's bytes (no strings made). */
+function encodeNames(ids: IdTable, first: number, end: number): Uint8Array {
   let bytes = 8;
-  for (const n of names) bytes += 1 + n.length;
+  for (let id = first; id < end; id++) bytes += 1 + ids.byteLength(id);
   const out = new Uint8Array(BLOCK_HEADER + bytes);
   out.set(blockHeader(KIND_NAMES, bytes), 0);
   const v = new DataView(out.buffer);
-  v.setUint32(BLOCK_HEADER, firstId, true);
-  v.setUint32(BLOCK_HEADER + 4, names.length, true);
+  v.setUint32(BLOCK_HEADER, first, true);
+  v.setUint32(BLOCK_HEADER + 4, end - first, true);
   let p = BLOCK_HEADER + 8;
-  for (const n of names) {
-    // Id tokens are ASCII and at most 64 characters (validated), so one byte per character and a u8 length suffice.
-    if (n.length > 255) throw new Error(`id "${n.slice(0, 40)}..." is too long for the compiled form (ids are at most 64 characters)`);
-    out[p++] = n.length;
-    for (let i = 0; i < n.length; i++) {
-      const c = n.charCodeAt(i);
-      if (c > 127) throw new Error(`id "${n}" is not ASCII; the compiled form stores validated id tokens only`);
-      out[p++] = c;
-    }
+  for (let id = first; id < end; id++) {
+    // Tokens are at most 64 ASCII bytes (validated; the id table refuses longer), so a u8 length suffices.
+    out[p] = ids.byteLength(id);
+    p += 1 + ids.copyName(id, out, p + 1);
   }
   return out;
 }
@@ -170,11 +166,13 @@ export async function writeCompiledTrace(source: TraceSource, outPath: string): 
     };
     yield emit(encodeHeader(source.meta, source.hasTime));
     let named = 0;
+    // The sources of this package keep their names as bytes; another TraceSource's are copied over as they appear.
+    const own = source instanceof CsvTraceSource || source instanceof CompiledTraceSource;
+    const table = own ? source.ids : new IdTable();
     for await (const batch of source.batches()) {
       if (source.idCount > named) {
-        const names: string[] = [];
-        for (let id = named; id < source.idCount; id++) names.push(source.idName(id));
-        yield emit(encodeNames(named, names));
+        if (!own) for (let id = table.size; id < source.idCount; id++) table.appendDistinct([source.idName(id)]);
+        yield emit(encodeNames(table, named, source.idCount));
         named = source.idCount;
       }
       yield emit(encodeEvents(batch, source.hasTime));
@@ -309,16 +307,14 @@ export class CompiledTraceSource implements TraceSource {
     // Later passes see names the table already holds; the first pass fills it.
     if (first + count <= this.ids.size) return;
     if (first !== this.ids.size) throw corrupt(this.path, `a names block starting at id ${first} after ${this.ids.size} ids`, 'names blocks in id order');
-    // One latin1 decode of the whole block, then slices: far cheaper than a decode per name.
-    const text = Buffer.from(payload).toString('latin1');
-    const names: string[] = new Array<string>(count);
+    // The tokens go into the id table as bytes: no string per name until someone asks for one.
     let p = 8;
     for (let k = 0; k < count; k++) {
       const n = bytes[p++]!;
-      names[k] = text.slice(p, p + n);
+      if (p + n > bytes.length) throw corrupt(this.path, `a names block whose name ${first + k} runs past the block`, 'a whole compiled trace');
+      this.ids.appendDistinctBytes(bytes, p, p + n);
       p += n;
     }
-    this.ids.appendDistinct(names);
   }
 
   private decodeEvents(payload: ArrayBuffer): EventBatch {

@@ -49,10 +49,10 @@ export class TraceProblems {
 
 const OP_LIST = 'one of malloc, calloc, realloc, memalign, free, mark (lower case)';
 const ID_RULE = 'an id token of 1-64 characters from A-Z a-z 0-9 _ . : -';
-const MAX_ALIGN = 2 ** 40;
+export const MAX_ALIGN = 2 ** 40;
 
-/** Char codes allowed in an id token: [A-Za-z0-9_.:-]. */
-const ID_CHAR = new Uint8Array(128);
+/** Char codes (and bytes) allowed in an id token: [A-Za-z0-9_.:-]; 256 entries so a byte needs no range check. */
+export const ID_CHAR = new Uint8Array(256);
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-') ID_CHAR[c.charCodeAt(0)] = 1;
 
 function isIdToken(text: string): boolean {
@@ -60,7 +60,7 @@ function isIdToken(text: string): boolean {
   if (n === 0 || n > 64) return false;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    if (c >= 128 || ID_CHAR[c] === 0) return false;
+    if (c >= 256 || ID_CHAR[c] === 0) return false;
   }
   return true;
 }
@@ -81,15 +81,59 @@ export function parseDecimal(text: string): number {
   return v > Number.MAX_SAFE_INTEGER ? TOO_LARGE : v;
 }
 
-function isPowerOfTwo(v: number): boolean {
+export function isPowerOfTwo(v: number): boolean {
   let p = 1;
   while (p < v) p *= 2;
   return p === v;
 }
 
-const LIVE_NEVER = 0;
-const LIVE = 1;
-const FREED = 2;
+/** Per-id states of one pass. */
+export const LIVE_NEVER = 0;
+export const LIVE = 1;
+export const FREED = 2;
+
+/**
+ * What validation remembers between rows: each interned id's state and the
+ * line that set it, and the clock. One instance per pass, shared by
+ * RowValidator and the byte fast path (plain-row.ts) so that rows taking
+ * either path see the same liveness and time.
+ */
+export class PassState {
+  /**
+   * Per interned id, side by side so a check is one cache line: at 2·id the
+   * state (LIVE_NEVER, LIVE or FREED in this pass), at 2·id+1 the line that
+   * set it (allocated while live, freed while freed).
+   */
+  ids = new Uint32Array(2 * 1024);
+  /** The time of the last accepted row that set one (0 before any). */
+  lastTime = 0;
+  lastTimeLine = 0;
+
+  /** The state of an interned id, or LIVE_NEVER for -1 and ids past the array. */
+  stateOf(id: number): number {
+    return id < 0 || 2 * id >= this.ids.length ? LIVE_NEVER : this.ids[2 * id]!;
+  }
+
+  /** The line that set an id's state. */
+  lineOf(id: number): number {
+    return this.ids[2 * id + 1]!;
+  }
+
+  /** Record an id's new state and the line that set it. */
+  set(id: number, state: number, line: number): void {
+    if (2 * id >= this.ids.length) this.grow(id);
+    this.ids[2 * id] = state;
+    this.ids[2 * id + 1] = line;
+  }
+
+  private grow(id: number): void {
+    let n = this.ids.length;
+    while (n <= 2 * id) n *= 2;
+    const ids = new Uint32Array(n);
+    ids.set(this.ids);
+    this.ids = ids;
+  }
+}
 
 /** Where each column sits in a record (-1: absent from the header). */
 export type ColumnIndex = Record<TraceColumn, number>;
@@ -105,12 +149,8 @@ export class RowValidator {
   private readonly col: ColumnIndex;
   private readonly fieldCount: number;
   private readonly hasTime: boolean;
-  /** Per interned id: LIVE_NEVER, LIVE or FREED in this pass. */
-  private state = new Uint8Array(1024);
-  /** Per interned id: the line that allocated it (live) or freed it (freed). */
-  private stateLine = new Uint32Array(1024);
-  private lastTime = 0;
-  private lastTimeLine = 0;
+  /** Liveness and clock of this pass; the byte fast path reads and commits the same state. */
+  readonly pass = new PassState();
 
   constructor(
     private readonly file: string,
@@ -145,6 +185,7 @@ export class RowValidator {
   /** Validates without side effects until the row is known good, then commits liveness and time. */
   private validate(fields: readonly string[], line: number): TraceError | null {
     const col = this.col;
+    const pass = this.pass;
     if (fields.length !== this.fieldCount) {
       const text = fields.join(',');
       return this.fail(line, null, text.length > 80 ? `${text.slice(0, 77)}...` : text, `${this.fieldCount} fields as the header names (${this.columns.join(',')}), got ${fields.length}`);
@@ -176,13 +217,13 @@ export class RowValidator {
     let timeNs = NaN;
     if (this.hasTime) {
       const timeText = fields[col.time_ns]!;
-      if (timeText === '') timeNs = this.lastTime;
+      if (timeText === '') timeNs = pass.lastTime;
       else {
         timeNs = parseDecimal(timeText);
         if (timeNs === TOO_LARGE) return this.fail(line, 'time_ns', timeText, 'nanoseconds below 2^53');
         if (timeNs < 0) return this.fail(line, 'time_ns', timeText, 'nanoseconds since the start as a decimal integer ≥ 0 (empty means no time passed)');
-        if (timeNs < this.lastTime) {
-          return this.fail(line, 'time_ns', timeText, `a time ≥ ${this.lastTime} (the time at line ${this.lastTimeLine}): time_ns must not go backwards`);
+        if (timeNs < pass.lastTime) {
+          return this.fail(line, 'time_ns', timeText, `a time ≥ ${pass.lastTime} (the time at line ${pass.lastTimeLine}): time_ns must not go backwards`);
         }
       }
     }
@@ -227,26 +268,20 @@ export class RowValidator {
       }
 
       const known = this.ids.lookup(idText);
-      const state = known < 0 || known >= this.state.length ? LIVE_NEVER : this.state[known]!;
+      const state = pass.stateOf(known);
       if (op === OP.free || op === OP.realloc) {
         if (state !== LIVE) {
-          const why = state === FREED ? `already freed at line ${this.stateLine[known]}` : 'never allocated';
+          const why = state === FREED ? `already freed at line ${pass.lineOf(known)}` : 'never allocated';
           return this.fail(line, 'id', idText, `an id that is live (${opText} of an id ${why})`);
         }
       } else if (state === LIVE) {
-        return this.fail(line, 'id', idText, `an id that is not live (${opText} of an id still live since line ${this.stateLine[known]}; free it first or use a new id)`);
+        return this.fail(line, 'id', idText, `an id that is not live (${opText} of an id still live since line ${pass.lineOf(known)}; free it first or use a new id)`);
       }
 
       // The row is good: intern and commit liveness.
       const id = known >= 0 ? known : this.ids.add(idText);
-      if (id >= this.state.length) this.growState(id);
-      if (op === OP.free) {
-        this.state[id] = FREED;
-        this.stateLine[id] = line;
-      } else if (op !== OP.realloc) {
-        this.state[id] = LIVE;
-        this.stateLine[id] = line;
-      }
+      if (op === OP.free) pass.set(id, FREED, line);
+      else if (op !== OP.realloc) pass.set(id, LIVE, line);
       row.id = id;
       row.idText = idText;
       row.size = size;
@@ -254,9 +289,9 @@ export class RowValidator {
       row.label = null;
     }
 
-    if (this.hasTime && timeNs !== this.lastTime) {
-      this.lastTime = timeNs;
-      this.lastTimeLine = line;
+    if (this.hasTime && timeNs !== pass.lastTime) {
+      pass.lastTime = timeNs;
+      pass.lastTimeLine = line;
     }
     row.op = op;
     row.thread = thread;
@@ -272,16 +307,5 @@ export class RowValidator {
     if (sizeText.startsWith('-')) return `a size in bytes ≥ 0 for ${opText} (negative sizes are not allowed)`;
     if (parseDecimal(sizeText) === TOO_LARGE) return `a size below 2^53 bytes for ${opText}`;
     return `a size in bytes for ${opText} as a decimal integer ≥ 0 (digits only: no units, fractions, signs or exponents)`;
-  }
-
-  private growState(id: number): void {
-    let n = this.state.length;
-    while (n <= id) n *= 2;
-    const state = new Uint8Array(n);
-    state.set(this.state);
-    const stateLine = new Uint32Array(n);
-    stateLine.set(this.stateLine);
-    this.state = state;
-    this.stateLine = stateLine;
   }
 }
