@@ -3,6 +3,7 @@
 import { basename, dirname, join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { renderMarkdownReport } from '../../reports/markdown.ts';
+import { EXPORT_OPTION, parseExportTargets, writeExports } from '../exports.ts';
 import { writeFileAtomic } from '../output-file.ts';
 import { readResultFile } from '../result-file.ts';
 import type { ResultFile } from '../result.ts';
@@ -34,6 +35,7 @@ export async function writeReport(result: ResultFile, reportPath: string): Promi
 interface ReportArgs {
   results: string;
   output?: string;
+  export?: string[];
 }
 
 export const reportCommand: CommandModule<object, ReportArgs> = {
@@ -43,11 +45,19 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     y
       .positional('results', { type: 'string', demandOption: true, describe: 'result JSON written by heapreplay run --json' })
       .option('output', { alias: 'o', type: 'string', describe: 'write the report here (charts beside it); without it the markdown goes to stdout and no charts are written' })
-      .example('$0 report out.json -o out.md', 'out.md plus out-<trace>.svg charts') as never,
+      .option('export', EXPORT_OPTION)
+      .example('$0 report out.json -o out.md', 'out.md plus out-<trace>.svg charts')
+      .example('$0 report bench.json --export gab:gab.json --export bmf:bmf.json', 'benchmark-tracker files from a result file') as never,
   handler: async (args) => {
+    const exports = parseExportTargets(args.export);
     const result = await readResultFile(args.results);
+    if (exports.length > 0) {
+      // The export lines go to stderr: stdout may be the markdown itself.
+      for (const line of await writeExports(result, exports)) process.stderr.write(`${line}\n`);
+    }
     if (!args.output) {
-      process.stdout.write(renderMarkdownReport(result, { chartDir: '.', chartBaseName: 'report' }).markdown);
+      // With only exports asked for, the markdown on stdout would be noise.
+      if (exports.length === 0) process.stdout.write(renderMarkdownReport(result, { chartDir: '.', chartBaseName: 'report' }).markdown);
       return;
     }
     const written = await writeReport(result, args.output);

@@ -8,6 +8,8 @@ import { join, relative } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { renderTerminalSummary } from '../../reports/terminal.ts';
 import { UsageError } from '../cli-errors.ts';
+import { EXPORT_OPTION, parseExportTargets, writeExports } from '../exports.ts';
+import { appendResultToHistory, checkHistoryFile, HISTORY_OPTION } from '../history-option.ts';
 import { DEFAULT_MODELS, expandMatrix, parseSweepParams, splitModelList } from '../matrix.ts';
 import { writeFileAtomic } from '../output-file.ts';
 import { ProgressLine, progressEnabled } from '../progress.ts';
@@ -34,6 +36,8 @@ export interface RunArgs {
   progress: boolean;
   'default-suite': boolean;
   shard?: string;
+  export?: string[];
+  history?: string;
 }
 
 /** Where the bundled case-study traces live, and where the default suite writes. */
@@ -51,7 +55,7 @@ export async function bundledTraces(dir = BUNDLED_TRACES_DIR): Promise<string[]>
   });
 }
 
-function runOptionsInput(args: RunArgs): RunOptionsInput {
+export function runOptionsInput(args: RunArgs): RunOptionsInput {
   const input: RunOptionsInput = { touch: args.touch, lenient: args.lenient };
   if (args['memory-limit'] !== undefined) input.memoryLimitBytes = parseMemoryLimit(args['memory-limit']);
   if (args['address-space'] !== undefined) {
@@ -74,7 +78,7 @@ function workerCount(args: RunArgs): number {
   return args.jobs;
 }
 
-async function checkTraceFiles(paths: readonly string[]): Promise<void> {
+export async function checkTraceFiles(paths: readonly string[]): Promise<void> {
   for (const p of paths) {
     const s = await stat(p).catch(() => null);
     if (!s) throw new UsageError(`${p}: no such trace file`);
@@ -90,6 +94,8 @@ function shown(path: string): string {
 /** The whole command, apart from argument parsing: returns the result file it made. */
 export async function executeRun(args: RunArgs): Promise<ResultFile> {
   const input = runOptionsInput(args);
+  const exports = parseExportTargets(args.export);
+  if (args.history !== undefined) await checkHistoryFile(args.history);
   const given = args.traces ?? [];
   let traces = given;
   let jsonPath = args.json;
@@ -143,6 +149,11 @@ export async function executeRun(args: RunArgs): Promise<ResultFile> {
     const charts = files.length - 1;
     wrote.push(`report:  ${shown(reportPath)}${charts > 0 ? ` (+ ${charts} SVG chart${charts === 1 ? '' : 's'} beside it)` : ''}`);
   }
+  wrote.push(...(await writeExports(result, exports)));
+  if (args.history !== undefined) {
+    const entry = await appendResultToHistory(args.history, result, jsonPath);
+    wrote.push(`history: ${shown(args.history)} (${entry.runs.length} runs appended)`);
+  }
   if (wrote.length > 0) process.stdout.write(`\n${wrote.join('\n')}\n`);
   return result;
 }
@@ -166,6 +177,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('progress', { type: 'boolean', default: true, describe: 'show progress on stderr when it is a terminal (--no-progress to hide)' })
       .option('default-suite', { type: 'boolean', default: false, describe: 'every bundled traces/*.csv.gz through the models, into reports/latest.json and reports/latest.md' })
       .option('shard', { type: 'string', describe: 'run only shard i of n of the run matrix (i/n); join the results with heapreplay merge' })
+      .option('export', EXPORT_OPTION)
+      .option('history', HISTORY_OPTION)
       .example('$0 run --default-suite', 'the bundled case studies → reports/latest.md')
       .example('$0 run trace.csv.gz --models glibc,jemalloc --json out.json --report out.md', 'two models, files written')
       .example('$0 run trace.csv.gz --models glibc --param glibc.trim_threshold=0,128KiB,1MiB', 'a sweep: one run per value') as never,

@@ -1,0 +1,113 @@
+// Replay throughput of a compiled trace, for the speed work on the shared
+// replay path (replayer, probe, timeline, AddressSpace.touch) and the models:
+//   node --import tsx scripts/bench-replay.ts <trace.hrt> [model ...] [--repeat N] [--touch none]
+// "bare" as a model name replays through a bump allocator that does no work
+// of its own, which measures the harness alone. Reports events/s over CPU time
+// (process.cpuUsage, what the replay costs whatever else runs on the machine)
+// and over wall time, each the best of N runs, plus their ratio to the first
+// model named, so that figures from one invocation can be compared.
+import { createModel, parseModelSpec, type ModelInstance } from '../allocators/registry.ts';
+import { AddressSpace } from '../allocators/address-space.ts';
+import type { AllocRequest, AllocatorModel, ModelNote, RetentionFinding } from '../allocators/types.ts';
+import { openTrace } from '../traces/open.ts';
+import { replay } from '../harness/replayer.ts';
+
+/**
+ * The cheapest valid model: 16-byte-granule bump allocation from the brk heap,
+ * never reused. Every event still goes through the replayer, the user-byte
+ * touch (always on fresh addresses, the dearer case), the probe and the timeline.
+ */
+class BumpModel implements AllocatorModel {
+  private bump: number;
+  private lastUsable = 0;
+  constructor(readonly space: AddressSpace) {
+    this.bump = space.heapStart;
+  }
+  private place(size: number, align: number): number {
+    const usable = size <= 16 ? 16 : size + 15 - ((size + 15) % 16);
+    const addr = this.bump % align === 0 ? this.bump : this.bump + align - (this.bump % align);
+    const end = addr + usable;
+    if (end > this.space.brk) {
+      const grow = end - this.space.brk;
+      if (this.space.sbrk(grow + 1048576 - (grow % 1048576)) < 0) return 0;
+    }
+    this.bump = end;
+    this.lastUsable = usable;
+    return addr;
+  }
+  malloc(size: number, _req: AllocRequest): number {
+    return this.place(size, 16);
+  }
+  memalign(alignment: number, size: number, _req: AllocRequest): number {
+    return this.place(size, Math.max(16, alignment));
+  }
+  realloc(_addr: number, size: number, _req: AllocRequest): number {
+    return this.place(size, 16);
+  }
+  free(_addr: number, _req: AllocRequest): void {}
+  usableSize(_addr: number): number {
+    return this.lastUsable;
+  }
+  advanceTime(_nowNs: number): void {}
+  retention(): RetentionFinding[] {
+    return [];
+  }
+  trim(): void {}
+  describe(): ModelNote {
+    return { title: 'bump', text: 'bench only' };
+  }
+}
+
+function bareInstance(): ModelInstance {
+  const space = new AddressSpace({ bits: 64 });
+  return { spec: { name: 'bare', preset: 'bench', backing: null } as ModelInstance['spec'], model: new BumpModel(space), space, params: {}, backingParams: null };
+}
+
+const args = process.argv.slice(2);
+let repeat = 3;
+let touch: 'full' | 'none' = 'full';
+const names: string[] = [];
+let path = '';
+for (let i = 0; i < args.length; i++) {
+  const a = args[i]!;
+  if (a === '--repeat') repeat = Number(args[++i]);
+  else if (a === '--touch') touch = args[++i] === 'none' ? 'none' : 'full';
+  else if (path === '') path = a;
+  else names.push(a);
+}
+if (path === '') {
+  process.stderr.write('usage: bench-replay.ts <trace.hrt> [model ...] [--repeat N] [--touch none]\n');
+  process.exit(2);
+}
+if (names.length === 0) names.push('bare', 'glibc');
+
+const rows: { name: string; events: number; cpu: number; wall: number; peak: number }[] = [];
+for (const name of names) {
+  let bestCpu = Infinity;
+  let bestWall = Infinity;
+  let events = 0;
+  let peak = 0;
+  for (let r = 0; r < repeat; r++) {
+    const source = await openTrace(path);
+    const instance = name === 'bare' ? bareInstance() : createModel(parseModelSpec(name), {}, { bits: 64 });
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const result = await replay(source, instance, { touch, tickNs: 1000, memoryLimitBytes: null, addressSpaceBits: 64, lenient: false });
+    const wall = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(cpu0);
+    const cpu = (c.user + c.system) / 1e6;
+    events = result.replay.events;
+    peak = result.peakRssBytes;
+    bestCpu = Math.min(bestCpu, cpu);
+    bestWall = Math.min(bestWall, wall);
+  }
+  rows.push({ name, events, cpu: bestCpu, wall: bestWall, peak });
+  const row = rows[rows.length - 1]!;
+  const ref = rows[0]!;
+  process.stdout.write(
+    `${name.padEnd(20)} ${events} events  cpu ${row.cpu.toFixed(3)} s = ${(events / row.cpu / 1e6).toFixed(2)} M ev/s` +
+      `  wall ${row.wall.toFixed(3)} s = ${(events / row.wall / 1e6).toFixed(2)} M ev/s  peak RSS ${peak}` +
+      (rows.length > 1 ? `  cpu ×${(row.cpu / ref.cpu).toFixed(2)} of ${ref.name}` : '') +
+      '\n',
+  );
+}

@@ -1,0 +1,221 @@
+// The five measurements of `npm run bench`. Each returns Figures; none prints.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { createModel, parseModelSpec } from '../../allocators/registry.ts';
+import { runRealTrace } from '../../harness/real/runner.ts';
+import { replay } from '../../harness/replayer.ts';
+import type { RunResult } from '../../harness/result.ts';
+import { addressSpaceOptionsFor, DEFAULT_TICK_NS, effectiveRunOptions, type TouchPolicy } from '../../harness/run-options.ts';
+import { PACKAGE_ROOT } from '../../harness/version.ts';
+import { compileTrace, CompiledTraceSource } from '../../traces/compiled.ts';
+import { CsvTraceSource } from '../../traces/reader.ts';
+import { childrenCpuMs, timed, type Timing } from './clock.ts';
+import { bytesText, figure, median, rateText, TARGETS, type Figure } from './figures.ts';
+import type { MemoryChildReport } from './memory-child.ts';
+import type { CachedTrace } from './trace-cache.ts';
+
+export const BENCH_MODELS = ['glibc', 'jemalloc', 'obmalloc', 'obmalloc-arenafree'] as const;
+
+const MEMORY_CHILD = fileURLToPath(new URL('./memory-child.ts', import.meta.url));
+const CLI = join(PACKAGE_ROOT, 'bin', 'heapreplay.js');
+
+export function traceLabel(t: CachedTrace): string {
+  return `${t.generator} --scale ${t.scale} (${t.events.toLocaleString('en-US')} events)`;
+}
+
+/** CPU over wall time, and the rate per CPU second: on a busy machine the second is the figure the code deserves. */
+function cpuShare(t: readonly Timing[], events?: number): string {
+  const wall = t.reduce((s, x) => s + x.wallMs, 0);
+  const cpu = t.reduce((s, x) => s + x.cpuMs, 0);
+  const share = wall > 0 ? `CPU/wall ${(cpu / wall).toFixed(2)}` : 'CPU/wall n/a';
+  return events !== undefined && cpu > 0 ? `${share}, ${rateText((events * t.length * 1000) / cpu)} per CPU second` : share;
+}
+
+/** "1.21 / 1.30 / 1.25 M ev/s (spread ±3.6 % around the median)" */
+function spreadText(rates: readonly number[]): string {
+  const mid = median(rates);
+  const lo = Math.min(...rates);
+  const hi = Math.max(...rates);
+  const spread = mid > 0 ? (Math.max(mid - lo, hi - mid) / mid) * 100 : 0;
+  return `runs ${rates.map((r) => (r / 1e6).toFixed(3)).join(' / ')} M ev/s, spread ±${spread.toFixed(1)} %`;
+}
+
+export interface ReplayMeasurement {
+  events: number;
+  timings: Timing[];
+  result: RunResult;
+}
+
+/** `runs` replays of the compiled trace through `model` in this process (one core), page residency on unless `touch` says none. */
+export async function measureReplay(trace: CachedTrace, model: string, runs: number, touch: TouchPolicy = 'full'): Promise<ReplayMeasurement> {
+  const source = await CompiledTraceSource.open(trace.hrtPath);
+  const options = effectiveRunOptions({ touch }, source.meta, trace.hrtPath);
+  const timings: Timing[] = [];
+  let result: RunResult | null = null;
+  for (let i = 0; i < runs; i++) {
+    // The model is built outside the timed window: a replay is what is measured.
+    const instance = createModel(parseModelSpec(model), {}, addressSpaceOptionsFor(options));
+    const { value, timing } = await timed(() => replay(source, instance, { ...options, addressMaps: true }));
+    result = value;
+    timings.push(timing);
+  }
+  return { events: result!.replay.events, timings, result: result! };
+}
+
+export function replayFigure(trace: CachedTrace, model: string, m: ReplayMeasurement): Figure {
+  const rates = m.timings.map((t) => (m.events / t.wallMs) * 1000);
+  return figure({
+    section: 'replay',
+    name: `${model} on ${traceLabel(trace)}`,
+    value: median(rates),
+    unit: 'events/s',
+    text: rateText(median(rates)),
+    target: TARGETS.replay,
+    detail: `${spreadText(rates)}; ${cpuShare(m.timings, m.events)}; median ${(median(m.timings.map((t) => t.wallMs)) / 1000).toFixed(2)} s per replay; simulated peak RSS ${bytesText(m.result.peakRssBytes)}`,
+    data: { events: m.events, wallMs: m.timings.map((t) => t.wallMs), cpuMs: m.timings.map((t) => t.cpuMs) },
+  });
+}
+
+/** CSV.gz → validated batches, and CSV.gz → .hrt, each `runs` times. */
+export async function measureIngest(trace: CachedTrace, runs: number): Promise<Figure[]> {
+  const csv = trace.csvPath;
+  if (csv === null) throw new Error(`the ingest figures need the CSV form of ${trace.generator}`);
+  const parse: Timing[] = [];
+  const compile: Timing[] = [];
+  let events = 0;
+  const dir = await mkdtemp(join(tmpdir(), 'heapreplay-bench-ingest-'));
+  try {
+    for (let i = 0; i < runs; i++) {
+      const read = await timed(async () => {
+        const source = await CsvTraceSource.open(csv);
+        let n = 0;
+        for await (const b of source.batches()) n += b.length;
+        return n;
+      });
+      events = read.value;
+      parse.push(read.timing);
+      const out = join(dir, `run-${i}.hrt`);
+      compile.push((await timed(() => compileTrace(csv, out))).timing);
+      await rm(out, { force: true });
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const make = (what: string, timings: Timing[]): Figure => {
+    const rates = timings.map((t) => (events / t.wallMs) * 1000);
+    return figure({
+      section: 'ingest',
+      name: `${what}, ${traceLabel(trace)}`,
+      value: median(rates),
+      unit: 'events/s',
+      text: rateText(median(rates)),
+      target: TARGETS.ingest,
+      detail: `${spreadText(rates)}; ${cpuShare(timings, events)}`,
+      data: { events, wallMs: timings.map((t) => t.wallMs), cpuMs: timings.map((t) => t.cpuMs) },
+    });
+  };
+  return [make('CSV.gz → validated batches', parse), make('CSV.gz → compiled .hrt', compile)];
+}
+
+/**
+ * heapreplay's glibc replay time over the native replayer's on the same
+ * trace, both with the same touch policy. The native side reports its own
+ * replay time (RSS sampling and idle excluded); the stream it reads is
+ * converted once and replayed `runs` times. With touch full the native time
+ * is mostly memset and page faults on real memory, which the model replaces
+ * by page bookkeeping; touch none compares the allocators' own work.
+ */
+export async function measureNative(trace: CachedTrace, runs: number, heapreplay: readonly Timing[], touch: TouchPolicy): Promise<Figure> {
+  const heapreplayWallMs = heapreplay.map((t) => t.wallMs);
+  const source = await CompiledTraceSource.open(trace.hrtPath);
+  const cpu0 = childrenCpuMs();
+  const real = await runRealTrace(source, { allocators: Array.from({ length: runs }, () => 'glibc'), touch, idleMs: 0, tickNs: DEFAULT_TICK_NS });
+  const cpu1 = childrenCpuMs();
+  const nativeMs = real.map((r) => r.replay.seconds * 1000);
+  // On a shared machine wall times swing with the neighbours' load; CPU seconds per replay do not, so the
+  // CPU ratio is the figure when Linux tells the children's CPU time, and the wall ratio is kept beside it.
+  const nativeCpuMs = cpu0 !== null && cpu1 !== null && cpu1 > cpu0 ? (cpu1 - cpu0) / runs : null;
+  const oursCpuMs = median(heapreplay.map((t) => t.cpuMs));
+  const ours = median(heapreplayWallMs);
+  const theirs = median(nativeMs);
+  const wallRatio = ours / theirs;
+  const cpuRatio = nativeCpuMs !== null ? oursCpuMs / nativeCpuMs : null;
+  const ratio = cpuRatio ?? wallRatio;
+  const cpuText = nativeCpuMs !== null ? `CPU per replay ${(oursCpuMs / 1000).toFixed(2)} s vs ${(nativeCpuMs / 1000).toFixed(2)} s (native RSS sampling included); ` : '';
+  return figure({
+    section: 'native',
+    name: `glibc model ÷ real glibc, touch ${touch}, on ${traceLabel(trace)}`,
+    value: ratio,
+    unit: '×',
+    text: cpuRatio !== null ? `${cpuRatio.toFixed(1)}× in CPU time (wall ${wallRatio.toFixed(1)}×)` : `${wallRatio.toFixed(1)}× in wall time`,
+    target: TARGETS.native,
+    detail: `${cpuText}wall: heapreplay glibc replay ${(ours / 1000).toFixed(2)} s (median of ${heapreplayWallMs.length}), native replayer ${(theirs / 1000).toFixed(3)} s (median of ${nativeMs.length}: ${nativeMs.map((x) => (x / 1000).toFixed(3)).join(' / ')} s)`,
+    data: { heapreplayMs: [...heapreplayWallMs], heapreplayCpuMs: heapreplay.map((t) => t.cpuMs), nativeMs, ...(nativeCpuMs !== null ? { nativeCpuMsPerRun: nativeCpuMs } : {}) },
+  });
+}
+
+/** Each model over the big compiled trace in a child process of its own; that process's peak RSS. `onFigure` hears of each as it lands (minutes apart). */
+export async function measureMemory(trace: CachedTrace, models: readonly string[], onFigure: (f: Figure) => void = () => {}): Promise<Figure[]> {
+  const out: Figure[] = [];
+  for (const model of models) {
+    const cpu0 = childrenCpuMs();
+    const t0 = performance.now();
+    const r = await execa(process.execPath, ['--import', 'tsx', MEMORY_CHILD, trace.hrtPath, model], { cwd: PACKAGE_ROOT, stdin: 'ignore', reject: false });
+    const wallMs = performance.now() - t0;
+    const cpu1 = childrenCpuMs();
+    if (r.exitCode !== 0) throw new Error(`memory child for ${model} failed (exit ${r.exitCode}): ${r.stderr.trim().slice(0, 500)}`);
+    const report = JSON.parse(r.stdout.trim().split('\n').pop()!) as MemoryChildReport;
+    const peak = report.vmHwmBytes ?? report.maxRssBytes;
+    const childCpu = cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : report.cpuMs;
+    out.push(
+      figure({
+        section: 'memory',
+        name: `${model} on ${traceLabel(trace)}, heapreplay process peak RSS`,
+        value: peak,
+        unit: 'bytes',
+        text: bytesText(peak),
+        target: TARGETS.memory,
+        detail: `${report.vmHwmBytes !== null ? 'VmHWM' : 'maxRSS'} of the child; replay ${(report.wallMs / 1000).toFixed(1)} s = ${rateText((report.events / report.wallMs) * 1000)} (child CPU ${(childCpu / 1000).toFixed(1)} s over ${(wallMs / 1000).toFixed(1)} s wall with start-up); status ${report.status}; simulated peak RSS ${bytesText(report.simulatedPeakRssBytes)}`,
+        data: { events: report.events, replayWallMs: report.wallMs, processWallMs: wallMs, childCpuMs: childCpu, maxRssBytes: report.maxRssBytes },
+      }),
+    );
+    onFigure(out[out.length - 1]!);
+  }
+  return out;
+}
+
+/**
+ * `heapreplay run` as a user starts it, into a temp dir: the default suite,
+ * or with `standIn` (quick mode) that small trace through glibc, which is not
+ * the suite and so is held to no target.
+ */
+export async function measureSuite(standIn: CachedTrace | null): Promise<Figure> {
+  const dir = await mkdtemp(join(tmpdir(), 'heapreplay-bench-suite-'));
+  const quick = standIn !== null;
+  try {
+    const what = standIn?.csvPath ? ['run', standIn.csvPath, '--models', 'glibc'] : ['run', '--default-suite'];
+    const args = [CLI, ...what, '--jobs', '2', '--no-progress', '--json', join(dir, 'latest.json'), '--report', join(dir, 'latest.md')];
+    const cpu0 = childrenCpuMs();
+    const t0 = performance.now();
+    const r = await execa(process.execPath, args, { cwd: dir, stdin: 'ignore', reject: false, env: { CI: '1' } });
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu1 = childrenCpuMs();
+    if (r.exitCode !== 0) throw new Error(`heapreplay ${what.join(' ')} failed (exit ${r.exitCode}): ${r.stderr.trim().slice(0, 500)}`);
+    const cpu = cpu0 !== null && cpu1 !== null ? `; CPU ${((cpu1 - cpu0) / 1000).toFixed(1)} s (2 worker threads + start-up)` : '';
+    return figure({
+      section: 'suite',
+      name: standIn ? `quick stand-in: run ${traceLabel(standIn)} --models glibc --jobs 2 (not the default suite, no target)` : 'run --default-suite --jobs 2 --no-progress',
+      value: seconds,
+      unit: 's',
+      text: `${seconds.toFixed(1)} s`,
+      target: quick ? null : TARGETS.suite,
+      detail: `wall time of the whole command, tsx start-up included${cpu}`,
+      data: { seconds, ...(cpu0 !== null && cpu1 !== null ? { cpuMs: cpu1 - cpu0 } : {}) },
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
