@@ -56,6 +56,8 @@ function defaultReserved32(userSpace: number): ReservedRange[] {
 
 export class AddressSpace {
   readonly pageSize: number;
+  /** log2(pageSize). */
+  private readonly pageShift: number;
   readonly bits: 64 | 32;
   readonly heapStart: number;
   readonly mmapBase: number;
@@ -74,6 +76,7 @@ export class AddressSpace {
   constructor(options: AddressSpaceOptions = {}) {
     this.pageSize = options.pageSize ?? 4096;
     if (!Number.isInteger(Math.log2(this.pageSize))) throw new Error(`page size must be a power of two, not ${this.pageSize}`);
+    this.pageShift = Math.log2(this.pageSize);
     this.bits = options.bits ?? 64;
     if (this.bits === 32) {
       const user = options.userSpaceBytes ?? 3 * GiB;
@@ -206,26 +209,39 @@ export class AddressSpace {
 
   // ---- residency --------------------------------------------------------
 
-  /** A write to [addr, addr+length): every page it covers becomes resident. */
+  /**
+   * A write to [addr, addr+length): every page it covers becomes resident.
+   * Every model write and every user write lands here, several per event, so
+   * the common case (a range inside the heap or the last mapping written,
+   * within one page) costs a shift and one bit test.
+   */
   touch(addr: number, length: number): void {
     if (length <= 0) return;
-    const heapEnd = this.brkEnd;
-    if (addr >= this.heapStart && addr + length <= heapEnd) {
-      const p0 = this.pageOf(addr - this.heapStart);
-      const p1 = this.pageOf(addr + length - 1 - this.heapStart) + 1;
-      this.residentCount += this.heapResident.setRange(p0, p1);
+    const heapOff = addr - this.heapStart;
+    if (heapOff >= 0 && addr + length <= this.brkEnd) {
+      this.residentCount += this.setPages(this.heapResident, heapOff, length);
       return;
     }
     const m = this.lastMap;
     if (m !== null && addr >= m.start && addr + length <= m.start + m.length) {
-      const p0 = this.pageOf(addr - m.start);
-      const p1 = this.pageOf(addr + length - 1 - m.start) + 1;
-      this.residentCount += m.resident.setRange(p0, p1);
+      this.residentCount += this.setPages(m.resident, addr - m.start, length);
       return;
     }
     this.forEachPiece(addr, length, (bits, p0, p1) => {
       this.residentCount += bits.setRange(p0, p1);
     }, true);
+  }
+
+  /** Set the pages of [offset, offset+length) in `bits` (offsets from the start of its mapping); returns how many were new. */
+  private setPages(bits: PageBitset, offset: number, length: number): number {
+    const last = offset + length - 1;
+    // Offsets below 2^32 page by a shift (the integer offset's floor division); larger ones by division.
+    if (last < 4294967296) {
+      const p0 = offset >>> this.pageShift;
+      const p1 = last >>> this.pageShift;
+      return p0 === p1 ? bits.setPage(p0) : bits.setRange(p0, p1 + 1);
+    }
+    return bits.setRange(this.pageOf(offset), this.pageOf(last) + 1);
   }
 
   /** Resident pages that overlap [addr, addr+length). */

@@ -42,6 +42,18 @@ export class PageBitset {
     return ((this.words[page >>> 5]! >>> (page & 31)) & 1) === 1;
   }
 
+  /** Set one page; returns 1 when it was not set before. The one-page write is the common touch. */
+  setPage(page: number): number {
+    const w = page >>> 5;
+    if (w >= this.words.length) this.ensure(page + 1);
+    const words = this.words;
+    const bit = 1 << (page & 31);
+    const old = words[w]!;
+    if ((old & bit) !== 0) return 0;
+    words[w] = old | bit;
+    return 1;
+  }
+
   /** Set pages [from, to); returns how many were newly set. */
   setRange(from: number, to: number): number {
     return this.update(from, to, true);

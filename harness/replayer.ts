@@ -9,9 +9,9 @@ import type { AddressSpace } from '../allocators/address-space.ts';
 import type { ModelInstance } from '../allocators/registry.ts';
 import type { AllocRequest, AllocatorModel } from '../allocators/types.ts';
 import { formatBytes } from '../allocators/units.ts';
-import { OP, TraceError, type TraceSource } from '../traces/types.ts';
+import { OP, TraceError, type EventBatch, type TraceSource } from '../traces/types.ts';
 import { buildAddressMap, freeAddressSpace } from './address-map.ts';
-import { LiveBlocks } from './live-blocks.ts';
+import { LIVE_STRIDE, LiveBlocks } from './live-blocks.ts';
 import { MetricsProbe } from './probe.ts';
 import type { FailureRecord, MarkRecord, ModelIdentity, RetentionRecord, RunOptionsRecord, RunResult, RunStatus, TraceIdentity } from './result.ts';
 
@@ -61,8 +61,8 @@ function takeRetention(model: AllocatorModel, blocks: LiveBlocks, source: TraceS
       const id = blocks.find(f.blockAddr);
       if (id >= 0) {
         blockId = source.idName(id);
-        blockSize = blocks.size[id];
-        blockEvent = blocks.event[id];
+        blockSize = blocks.sizeOf(id);
+        blockEvent = blocks.eventOf(id);
       }
     }
     if (blockId !== undefined) r.blockId = blockId;
@@ -87,6 +87,167 @@ function allocFailure(space: AddressSpace, event: number, line: number, request:
 }
 
 /**
+ * What the hot loop reads and carries from one batch to the next, in one
+ * object of one shape, so that the loop reads fields and locals: no closure,
+ * no per-event allocation. The loop stops at marks and at the end of the run
+ * and leaves those to `replay`, which keeps the per-event path short.
+ */
+class ReplayLoop {
+  readonly model: AllocatorModel;
+  readonly space: AddressSpace;
+  readonly blocks: LiveBlocks;
+  readonly probe: MetricsProbe;
+  readonly req: AllocRequest = { id: 0, event: 0, thread: 0, domain: 0, nowNs: 0 };
+  readonly touchFull: boolean;
+  readonly hasTime: boolean;
+  readonly tickNs: number;
+  /** The memory limit in bytes, or +Infinity for none (one comparison per event either way). */
+  readonly limit: number;
+  readonly trackFree: boolean;
+  /** Index of the next event; the trace clock; the largest free range when tracked (NaN otherwise). */
+  event = 0;
+  clock = 0;
+  largestFree = NaN;
+  lastMappedPages = -1;
+  /** Set when the run stops: an allocation returned NULL or RSS passed the limit. */
+  failure: FailureRecord | null = null;
+  status: RunStatus = 'ok';
+
+  constructor(
+    readonly source: TraceSource,
+    instance: ModelInstance,
+    options: ReplayOptions,
+  ) {
+    this.model = instance.model;
+    this.space = instance.space;
+    this.touchFull = options.touch === 'full';
+    this.hasTime = source.hasTime;
+    this.tickNs = options.tickNs;
+    this.limit = options.memoryLimitBytes ?? Infinity;
+    this.trackFree = this.space.bits === 32;
+    this.blocks = new LiveBlocks(Math.max(1024, source.idCount));
+    this.probe = new MetricsProbe({ trackLargestFree: this.trackFree, maxPoints: options.timelinePoints });
+  }
+
+  /**
+   * Replay events [from, b.length) of a batch. Returns the index of a mark
+   * event (already sampled, its clock applied, `event` still its index) for
+   * the caller to snapshot, or b.length when the batch is done or the run stopped.
+   */
+  run(b: EventBatch, from: number): number {
+    const model = this.model;
+    const space = this.space;
+    const blocks = this.blocks;
+    const probe = this.probe;
+    const req = this.req;
+    const touchFull = this.touchFull;
+    const hasTime = this.hasTime;
+    const tickNs = this.tickNs;
+    const limit = this.limit;
+    const ops = b.op;
+    const ids = b.id;
+    const sizes = b.size;
+    const times = b.timeNs;
+    const threads = b.thread;
+    const domains = b.domain;
+    const n = b.length;
+    let event = this.event;
+    let clock = this.clock;
+    let i = from;
+    for (; i < n; i++) {
+      const op = ops[i]!;
+      const id = ids[i]!;
+      const size = sizes[i]!;
+      const now = hasTime ? times[i]! : event * tickNs;
+      if (now > clock) {
+        clock = now;
+        model.advanceTime(clock);
+      }
+      req.id = id;
+      req.event = event;
+      req.thread = threads[i]!;
+      req.domain = domains[i]!;
+      req.nowNs = clock;
+
+      if (op === OP.free) {
+        const addr = id < blocks.capacity ? blocks.slots[id * LIVE_STRIDE]! : 0;
+        if (addr === 0) throw this.notLive(b, i);
+        model.free(addr, req);
+        blocks.remove(id);
+      } else if (op === OP.malloc || op === OP.calloc || op === OP.memalign) {
+        if (id >= blocks.capacity) blocks.ensure(id + 1);
+        if (blocks.slots[id * LIVE_STRIDE] !== 0) throw this.alreadyLive(b, i);
+        const addr = op === OP.memalign ? model.memalign(b.align[i]!, size, req) : model.malloc(size, req);
+        if (addr === 0) {
+          this.allocFailed(b, i, event, op);
+        } else {
+          blocks.add(id, addr, size, event, model.usableSize(addr) - size);
+          if (touchFull && op !== OP.calloc) space.touch(addr, size);
+        }
+      } else if (op === OP.realloc) {
+        const old = id < blocks.capacity ? blocks.slots[id * LIVE_STRIDE]! : 0;
+        if (old === 0) throw this.notLive(b, i);
+        const addr = model.realloc(old, size, req);
+        if (addr === 0) {
+          this.allocFailed(b, i, event, op);
+        } else {
+          blocks.remove(id);
+          blocks.add(id, addr, size, event, model.usableSize(addr) - size);
+          if (touchFull) space.touch(addr, size);
+        }
+      }
+
+      const rss = space.residentBytes;
+      if (this.trackFree) this.updateLargestFree();
+      probe.sample(event, clock, blocks.liveBytes, rss, space.mappedBytes, blocks.slackBytes, this.largestFree);
+      if (op === OP.mark) break;
+      if (rss > limit && this.failure === null) this.oom(b, i, event, rss);
+      event++;
+      if (this.failure !== null) {
+        i = n;
+        break;
+      }
+    }
+    this.event = event;
+    this.clock = clock;
+    return i;
+  }
+
+  /** 32-bit mode: the layout changes only when something is mapped or unmapped, and the walk is not per-event cheap. */
+  private updateLargestFree(): void {
+    if (this.space.mappedPages !== this.lastMappedPages) {
+      this.lastMappedPages = this.space.mappedPages;
+      this.largestFree = this.space.largestFreeRange();
+    }
+  }
+
+  private notLive(b: EventBatch, i: number): TraceError {
+    return new TraceError(this.source.path, b.line[i]!, 'id', this.source.idName(b.id[i]!), 'an id that is live');
+  }
+
+  private alreadyLive(b: EventBatch, i: number): TraceError {
+    return new TraceError(this.source.path, b.line[i]!, 'id', this.source.idName(b.id[i]!), 'an id that is not live (it was allocated and not freed)');
+  }
+
+  private allocFailed(b: EventBatch, i: number, event: number, op: number): void {
+    const what = op === OP.memalign ? 'memalign' : op === OP.calloc ? 'calloc' : op === OP.realloc ? 'realloc' : 'malloc';
+    this.status = 'alloc-failed';
+    this.failure = allocFailure(this.space, event, b.line[i]!, b.size[i]!, what);
+  }
+
+  oom(b: EventBatch, i: number, event: number, rss: number): void {
+    this.status = 'oom';
+    this.failure = {
+      event,
+      line: b.line[i]!,
+      reason: `RSS reached ${formatBytes(rss)}, past the memory limit of ${formatBytes(this.limit)}: the kernel's OOM killer ends the process here`,
+      rssBytes: rss,
+      largestFreeRangeBytes: this.trackFree ? this.largestFree : null,
+    };
+  }
+}
+
+/**
  * Replay `source` through the model of `instance` (built on a fresh
  * AddressSpace with the run's address-space options) and measure it.
  *
@@ -107,119 +268,46 @@ function allocFailure(space: AddressSpace, event: number, line: number, request:
  */
 export async function replay(source: TraceSource, instance: ModelInstance, options: ReplayOptions): Promise<RunResult> {
   const { model, space } = instance;
-  const touchFull = options.touch === 'full';
-  const tickNs = options.tickNs;
-  const limit = options.memoryLimitBytes;
   const drawMaps = options.addressMaps ?? true;
-  const trackFree = space.bits === 32;
-  const hasTime = source.hasTime;
-
-  const blocks = new LiveBlocks(Math.max(1024, source.idCount));
-  const probe = new MetricsProbe({ trackLargestFree: trackFree, maxPoints: options.timelinePoints });
+  const loop = new ReplayLoop(source, instance, options);
+  const { blocks, probe } = loop;
   const marks: MarkRecord[] = [];
   const retention: RetentionRecord[] = [];
-  const req: AllocRequest = { id: 0, event: 0, thread: 0, domain: 0, nowNs: 0 };
-
-  let status: RunStatus = 'ok';
-  let failure: FailureRecord | null = null;
-  let event = 0;
   let totalEvents = 0;
-  let clock = 0;
-  let lastMappedPages = -1;
-  let largestFree = NaN;
 
   const started = performance.now();
   for await (const b of source.batches()) {
     totalEvents += b.length;
-    if (failure !== null) continue; // the run stopped; keep streaming only to count the trace's events
+    if (loop.failure !== null) continue; // the run stopped; keep streaming only to count the trace's events
     blocks.ensure(source.idCount);
-    const { op: ops, id: ids, size: sizes, align: aligns, thread: threads, timeNs: times, domain: domains, line: lines } = b;
-    for (let i = 0; i < b.length; i++, event++) {
-      const op = ops[i]!;
-      const id = ids[i]!;
-      const size = sizes[i]!;
-      const now = hasTime ? times[i]! : event * tickNs;
-      if (now > clock) {
-        clock = now;
-        model.advanceTime(clock);
-      }
-      req.id = id;
-      req.event = event;
-      req.thread = threads[i]!;
-      req.domain = domains[i]!;
-      req.nowNs = clock;
-
-      if (op === OP.malloc || op === OP.calloc || op === OP.memalign) {
-        if (id >= blocks.capacity) blocks.ensure(id + 1);
-        if (blocks.addr[id] !== 0) throw new TraceError(source.path, lines[i]!, 'id', source.idName(id), 'an id that is not live (it was allocated and not freed)');
-        const addr = op === OP.memalign ? model.memalign(aligns[i]!, size, req) : model.malloc(size, req);
-        if (addr === 0) {
-          status = 'alloc-failed';
-          failure = allocFailure(space, event, lines[i]!, size, op === OP.memalign ? 'memalign' : op === OP.calloc ? 'calloc' : 'malloc');
-        } else {
-          blocks.add(id, addr, size, event, model.usableSize(addr) - size);
-          if (touchFull && op !== OP.calloc) space.touch(addr, size);
-        }
-      } else if (op === OP.free) {
-        if (!blocks.isLive(id)) throw new TraceError(source.path, lines[i]!, 'id', source.idName(id), 'an id that is live');
-        model.free(blocks.addr[id]!, req);
-        blocks.remove(id);
-      } else if (op === OP.realloc) {
-        if (!blocks.isLive(id)) throw new TraceError(source.path, lines[i]!, 'id', source.idName(id), 'an id that is live');
-        const addr = model.realloc(blocks.addr[id]!, size, req);
-        if (addr === 0) {
-          status = 'alloc-failed';
-          failure = allocFailure(space, event, lines[i]!, size, 'realloc');
-        } else {
-          blocks.remove(id);
-          blocks.add(id, addr, size, event, model.usableSize(addr) - size);
-          if (touchFull) space.touch(addr, size);
-        }
-      }
-
+    for (let i = loop.run(b, 0); i < b.length; i = loop.run(b, i + 1)) {
+      // A mark: the loop has applied its clock and sampled it.
+      const event = loop.event;
+      const label = b.labels.get(i) ?? '';
       const rss = space.residentBytes;
       const mapped = space.mappedBytes;
-      if (trackFree && space.mappedPages !== lastMappedPages) {
-        // The layout only changes when something is mapped or unmapped; the walk is not per-event cheap.
-        lastMappedPages = space.mappedPages;
-        largestFree = space.largestFreeRange();
-      }
-      probe.sample(event, clock, blocks.liveBytes, rss, mapped, blocks.slackBytes, largestFree);
-
-      if (op === OP.mark) {
-        const label = b.labels.get(i) ?? '';
-        const mark: MarkRecord = {
-          label,
-          event,
-          timeNs: clock,
-          rssBytes: rss,
-          liveBytes: blocks.liveBytes,
-          mappedBytes: mapped,
-          freeResidentBytes: Math.max(0, rss - blocks.liveBytes),
-        };
-        if (drawMaps) mark.map = buildAddressMap(space);
-        marks.push(mark);
-        probe.keepPoint({ event, timeNs: clock, liveBytes: blocks.liveBytes, rssBytes: rss, mappedBytes: mapped, largestFreeBytes: largestFree });
-        retention.push(...takeRetention(model, blocks, source, label));
-      }
-
-      if (failure === null && limit !== null && rss > limit) {
-        status = 'oom';
-        failure = {
-          event,
-          line: lines[i]!,
-          reason: `RSS reached ${formatBytes(rss)}, past the memory limit of ${formatBytes(limit)}: the kernel's OOM killer ends the process here`,
-          rssBytes: rss,
-          largestFreeRangeBytes: trackFree ? largestFree : null,
-        };
-      }
-      if (failure !== null) {
-        event++;
-        break;
-      }
+      const mark: MarkRecord = {
+        label,
+        event,
+        timeNs: loop.clock,
+        rssBytes: rss,
+        liveBytes: blocks.liveBytes,
+        mappedBytes: mapped,
+        freeResidentBytes: Math.max(0, rss - blocks.liveBytes),
+      };
+      if (drawMaps) mark.map = buildAddressMap(space);
+      marks.push(mark);
+      probe.keepPoint({ event, timeNs: loop.clock, liveBytes: blocks.liveBytes, rssBytes: rss, mappedBytes: mapped, largestFreeBytes: loop.largestFree });
+      retention.push(...takeRetention(model, blocks, source, label));
+      if (rss > loop.limit) loop.oom(b, i, event, rss);
+      loop.event = event + 1;
+      if (loop.failure !== null) break;
     }
-    options.onProgress?.(event);
+    options.onProgress?.(loop.event);
   }
+  const event = loop.event;
+  const status = loop.status;
+  const failure = loop.failure;
   const seconds = (performance.now() - started) / 1000;
 
   retention.push(...takeRetention(model, blocks, source, END_MARK));

@@ -33,6 +33,8 @@ export class Arena {
   /** The top chunk (no record): where the heap grows; size 0 before the first sysmalloc. */
   topAddr = 0;
   topSize = 0;
+  /** The heap chunk just below top (NIL when top starts its segment): where splitTop links the chunks it carves. */
+  topPrev = NIL;
   /** Address of av->last_remainder (glibc compares the pointer, so an address, not a record). */
   lastRemainder = -1;
   contiguous = true;
@@ -78,37 +80,42 @@ export class Arena {
 
   // ---- records ----------------------------------------------------------
 
-  /** A new heap chunk record, indexed by address. */
-  newChunk(addr: number, size: number, state: number): number {
-    const r = this.c.create(addr, size, state);
-    this.c.place(r);
+  /** A new heap chunk record, indexed by address and linked just above `prev` (NIL: it starts the region, nothing above it but top). */
+  newChunk(addr: number, size: number, state: number, prev: number): number {
+    const c = this.c;
+    const r = c.create(addr, size, state);
+    c.place(r);
+    c.linkBetween(r, prev, prev === NIL ? NIL : c.nextOf(prev));
+    // A chunk split off the one below top is now the one below top.
+    if (prev !== NIL && prev === this.topPrev) this.topPrev = r;
     return r;
   }
 
   /** Forget a heap chunk that was merged into a neighbour or into top. */
   dropChunk(r: number): void {
-    this.c.unplace(r);
-    this.c.release(r);
+    const c = this.c;
+    if (r === this.topPrev) this.topPrev = c.prevOf(r);
+    c.unlinkPhys(r);
+    c.unplace(r);
+    c.release(r);
   }
 
   /** Take a binned free chunk out of its bin (unlink_chunk) and forget its footer. */
   unbin(r: number): void {
     const c = this.c;
-    const state = c.state[r]!;
-    const bin = state === ChunkState.unsorted ? 1 : binIndex(c.size[r]!);
+    const state = c.stateOf(r);
+    const bin = state === ChunkState.unsorted ? 1 : binIndex(c.sizeOf(r));
     this.bins.unlink(bin, r, state === ChunkState.large);
-    c.clearFooter(r);
-    c.state[r] = ChunkState.inUse;
+    c.setState(r, ChunkState.inUse);
   }
 
   /** File a free chunk at the front of the unsorted bin, writing its header, links and footer. */
   toUnsorted(r: number): void {
     const c = this.c;
-    const addr = c.addr[r]!;
-    const size = c.size[r]!;
-    c.state[r] = ChunkState.unsorted;
+    const addr = c.addrOf(r);
+    const size = c.sizeOf(r);
+    c.setState(r, ChunkState.unsorted);
     this.bins.pushFront(1, r);
-    c.setFooter(r);
     this.writeFreeHeader(addr, size);
     this.w(addr + size, SIZE_SZ);
   }
@@ -116,16 +123,16 @@ export class Arena {
   // ---- tcache -----------------------------------------------------------
 
   tcachePut(r: number, idx: number): void {
-    this.c.state[r] = ChunkState.tcache;
+    this.c.setState(r, ChunkState.tcache);
     this.bins.pushTcache(idx, r);
     // e->key and e->next in the first 16 user bytes.
-    this.w(this.c.addr[r]! + CHUNK_HDR_SZ, 16);
+    this.w(this.c.addrOf(r) + CHUNK_HDR_SZ, 16);
   }
 
   tcacheGet(idx: number): number {
     const r = this.bins.popTcache(idx);
-    this.c.state[r] = ChunkState.inUse;
-    this.w(this.c.addr[r]! + CHUNK_HDR_SZ + SIZE_SZ, SIZE_SZ); // e->key = 0
+    this.c.setState(r, ChunkState.inUse);
+    this.w(this.c.addrOf(r) + CHUNK_HDR_SZ + SIZE_SZ, SIZE_SZ); // e->key = 0
     return r;
   }
 
@@ -134,7 +141,8 @@ export class Arena {
   /** Split nb off the low end of top (caller checked topSize ≥ nb + MINSIZE). */
   splitTop(nb: number): number {
     const addr = this.topAddr;
-    const r = this.newChunk(addr, nb, ChunkState.inUse);
+    const r = this.newChunk(addr, nb, ChunkState.inUse, this.topPrev);
+    this.topPrev = r;
     this.topAddr = addr + nb;
     this.topSize -= nb;
     this.w(addr + SIZE_SZ, SIZE_SZ);
@@ -179,10 +187,12 @@ export class Arena {
       // First heap, or memory not adjacent to top: a new top. brk and mmap
       // results are page-aligned, so no front correction is needed.
       if (sndBrk === -1) sndBrk = brk + size;
+      const oldTopPrev = this.topPrev;
       this.topAddr = brk;
       this.topSize = sndBrk - brk;
+      this.topPrev = NIL;
       this.w(brk + SIZE_SZ, SIZE_SZ);
-      if (oldSize !== 0) this.fenceOldTop(oldTop, oldSize);
+      if (oldSize !== 0) this.fenceOldTop(oldTop, oldSize, oldTopPrev);
     }
     if (this.topSize >= nb + MINSIZE) return this.splitTop(nb);
     return NIL;
@@ -192,18 +202,21 @@ export class Arena {
    * The old top of a segment sysmalloc leaves: two 16-byte in-use fenceposts at
    * its end stop coalescing across the gap, and the rest is freed.
    */
-  private fenceOldTop(oldTop: number, oldSize: number): void {
+  private fenceOldTop(oldTop: number, oldSize: number, below: number): void {
     const kept = alignDown(oldSize - 2 * CHUNK_HDR_SZ, 16);
     const f1 = oldTop + kept;
-    this.newChunk(f1, CHUNK_HDR_SZ, ChunkState.fence);
-    this.newChunk(f1 + CHUNK_HDR_SZ, CHUNK_HDR_SZ, ChunkState.fence);
+    const fence1 = this.newChunk(f1, CHUNK_HDR_SZ, ChunkState.fence, below);
+    this.newChunk(f1 + CHUNK_HDR_SZ, CHUNK_HDR_SZ, ChunkState.fence, fence1);
     this.w(f1 + SIZE_SZ, CHUNK_HDR_SZ + SIZE_SZ);
+    // The rest of the old top goes in below the fenceposts.
     if (kept >= MINSIZE) {
-      const r = this.newChunk(oldTop, kept, ChunkState.inUse);
+      const r = this.newChunk(oldTop, kept, ChunkState.inUse, below);
+      this.c.linkBetween(r, below, fence1);
       this.w(oldTop + SIZE_SZ, SIZE_SZ);
       this.freeOldTop(r);
     } else if (kept > 0) {
-      this.newChunk(oldTop, kept, ChunkState.fence);
+      const r = this.newChunk(oldTop, kept, ChunkState.fence, below);
+      this.c.linkBetween(r, below, fence1);
     }
   }
 
@@ -245,8 +258,8 @@ export class Arena {
   /** munmap_chunk: the whole mapping goes, and its pages leave RSS. */
   unmapChunk(r: number): void {
     const c = this.c;
-    const base = c.addr[r]! - c.offset[r]!;
-    this.space.munmap(base, c.offset[r]! + c.size[r]!);
+    const base = c.addrOf(r) - c.offsetOf(r);
+    this.space.munmap(base, c.offsetOf(r) + c.sizeOf(r));
     c.unplaceMmapped(r);
     c.release(r);
     this.nMmaps--;

@@ -28,10 +28,10 @@ export class Bins {
   /** Insert at the front (unsorted, small bins, and every remainder). */
   pushFront(bin: number, r: number): void {
     const f = this.first[bin]!;
-    this.c.fd[r] = f;
-    this.c.bk[r] = NIL;
+    this.c.setFd(r, f);
+    this.c.setBk(r, NIL);
     if (f === NIL) this.last[bin] = r;
-    else this.c.bk[f] = r;
+    else this.c.setBk(f, r);
     this.first[bin] = r;
     this.binmap[bin >>> 5]! |= 1 << (bin & 31);
   }
@@ -39,38 +39,38 @@ export class Bins {
   /** Insert into a large bin, keeping descending size order; an equal size goes second in its group. */
   insertLarge(bin: number, r: number): void {
     const c = this.c;
-    const size = c.size[r]!;
+    const size = c.sizeOf(r);
     const head = this.first[bin]!;
     if (head === NIL) {
       this.pushFront(bin, r);
-      c.fdNext[r] = r;
-      c.bkNext[r] = r;
+      c.setFdNext(r, r);
+      c.setBkNext(r, r);
       return;
     }
     const tail = this.last[bin]!;
-    if (size < c.size[tail]!) {
+    if (size < c.sizeOf(tail)) {
       // Smaller than everything: append, and join the leader ring as the smallest.
       this.insertAfter(bin, tail, r);
-      const smallestLeader = c.bkNext[head]!;
-      c.fdNext[r] = head;
-      c.bkNext[r] = smallestLeader;
-      c.bkNext[head] = r;
-      c.fdNext[smallestLeader] = r;
+      const smallestLeader = c.bkNextOf(head);
+      c.setFdNext(r, head);
+      c.setBkNext(r, smallestLeader);
+      c.setBkNext(head, r);
+      c.setFdNext(smallestLeader, r);
       return;
     }
     let fwd = head;
-    while (size < c.size[fwd]!) fwd = c.fdNext[fwd]!;
-    if (size === c.size[fwd]!) {
+    while (size < c.sizeOf(fwd)) fwd = c.fdNextOf(fwd);
+    if (size === c.sizeOf(fwd)) {
       // "Always insert in the second position" so the ring needs no rerouting.
       this.insertAfter(bin, fwd, r);
       return;
     }
     this.insertBefore(bin, fwd, r);
-    const prevLeader = c.bkNext[fwd]!;
-    c.fdNext[r] = fwd;
-    c.bkNext[r] = prevLeader;
-    c.fdNext[prevLeader] = r;
-    c.bkNext[fwd] = r;
+    const prevLeader = c.bkNextOf(fwd);
+    c.setFdNext(r, fwd);
+    c.setBkNext(r, prevLeader);
+    c.setFdNext(prevLeader, r);
+    c.setBkNext(fwd, r);
   }
 
   /**
@@ -81,45 +81,45 @@ export class Bins {
   bestFitLarge(bin: number, nb: number): number {
     const c = this.c;
     const head = this.first[bin]!;
-    if (head === NIL || c.size[head]! < nb) return NIL;
-    let v = c.bkNext[head]!;
-    while (c.size[v]! < nb) v = c.bkNext[v]!;
-    const next = c.fd[v]!;
-    if (v !== this.last[bin] && next !== NIL && c.size[next] === c.size[v]) v = next;
+    if (head === NIL || c.sizeOf(head) < nb) return NIL;
+    let v = c.bkNextOf(head);
+    while (c.sizeOf(v) < nb) v = c.bkNextOf(v);
+    const next = c.fdOf(v);
+    if (v !== this.last[bin] && next !== NIL && c.sizeOf(next) === c.sizeOf(v)) v = next;
     return v;
   }
 
   /** unlink_chunk: take r out of its bin (any position), mending the leader ring for large bins. */
   unlink(bin: number, r: number, large: boolean): void {
     const c = this.c;
-    if (large && c.fdNext[r] !== NIL) {
-      const f = c.fd[r]!;
-      if (f !== NIL && c.fdNext[f] === NIL) {
+    if (large && c.fdNextOf(r) !== NIL) {
+      const f = c.fdOf(r);
+      if (f !== NIL && c.fdNextOf(f) === NIL) {
         // The next chunk has the same size: it becomes the group's leader.
-        if (c.fdNext[r] === r) {
-          c.fdNext[f] = f;
-          c.bkNext[f] = f;
+        if (c.fdNextOf(r) === r) {
+          c.setFdNext(f, f);
+          c.setBkNext(f, f);
         } else {
-          c.fdNext[f] = c.fdNext[r]!;
-          c.bkNext[f] = c.bkNext[r]!;
-          c.bkNext[c.fdNext[f]!] = f;
-          c.fdNext[c.bkNext[f]!] = f;
+          c.setFdNext(f, c.fdNextOf(r));
+          c.setBkNext(f, c.bkNextOf(r));
+          c.setBkNext(c.fdNextOf(f), f);
+          c.setFdNext(c.bkNextOf(f), f);
         }
-      } else if (c.fdNext[r] !== r) {
-        c.bkNext[c.fdNext[r]!] = c.bkNext[r]!;
-        c.fdNext[c.bkNext[r]!] = c.fdNext[r]!;
+      } else if (c.fdNextOf(r) !== r) {
+        c.setBkNext(c.fdNextOf(r), c.bkNextOf(r));
+        c.setFdNext(c.bkNextOf(r), c.fdNextOf(r));
       }
-      c.fdNext[r] = NIL;
-      c.bkNext[r] = NIL;
+      c.setFdNext(r, NIL);
+      c.setBkNext(r, NIL);
     }
-    const f = c.fd[r]!;
-    const b = c.bk[r]!;
+    const f = c.fdOf(r);
+    const b = c.bkOf(r);
     if (b === NIL) this.first[bin] = f;
-    else c.fd[b] = f;
+    else c.setFd(b, f);
     if (f === NIL) this.last[bin] = b;
-    else c.bk[f] = b;
-    c.fd[r] = NIL;
-    c.bk[r] = NIL;
+    else c.setBk(f, b);
+    c.setFd(r, NIL);
+    c.setBk(r, NIL);
     if (this.first[bin] === NIL) this.binmap[bin >>> 5]! &= ~(1 << (bin & 31));
   }
 
@@ -137,7 +137,7 @@ export class Bins {
   // ---- fastbins --------------------------------------------------------
 
   pushFast(idx: number, r: number): void {
-    this.c.fd[r] = this.fastTop[idx]!;
+    this.c.setFd(r, this.fastTop[idx]!);
     this.fastTop[idx] = r;
     this.haveFastChunks = true;
   }
@@ -145,8 +145,8 @@ export class Bins {
   popFast(idx: number): number {
     const r = this.fastTop[idx]!;
     if (r !== NIL) {
-      this.fastTop[idx] = this.c.fd[r]!;
-      this.c.fd[r] = NIL;
+      this.fastTop[idx] = this.c.fdOf(r);
+      this.c.setFd(r, NIL);
     }
     return r;
   }
@@ -154,36 +154,36 @@ export class Bins {
   // ---- tcache ----------------------------------------------------------
 
   pushTcache(idx: number, r: number): void {
-    this.c.fd[r] = this.tcacheTop[idx]!;
+    this.c.setFd(r, this.tcacheTop[idx]!);
     this.tcacheTop[idx] = r;
     this.tcacheCount[idx]!++;
   }
 
   popTcache(idx: number): number {
     const r = this.tcacheTop[idx]!;
-    this.tcacheTop[idx] = this.c.fd[r]!;
-    this.c.fd[r] = NIL;
+    this.tcacheTop[idx] = this.c.fdOf(r);
+    this.c.setFd(r, NIL);
     this.tcacheCount[idx]!--;
     return r;
   }
 
   private insertAfter(bin: number, at: number, r: number): void {
     const c = this.c;
-    const f = c.fd[at]!;
-    c.bk[r] = at;
-    c.fd[r] = f;
-    c.fd[at] = r;
+    const f = c.fdOf(at);
+    c.setBk(r, at);
+    c.setFd(r, f);
+    c.setFd(at, r);
     if (f === NIL) this.last[bin] = r;
-    else c.bk[f] = r;
+    else c.setBk(f, r);
   }
 
   private insertBefore(bin: number, at: number, r: number): void {
     const c = this.c;
-    const b = c.bk[at]!;
-    c.fd[r] = at;
-    c.bk[r] = b;
-    c.bk[at] = r;
+    const b = c.bkOf(at);
+    c.setFd(r, at);
+    c.setBk(r, b);
+    c.setBk(at, r);
     if (b === NIL) this.first[bin] = r;
-    else c.fd[b] = r;
+    else c.setFd(b, r);
   }
 }

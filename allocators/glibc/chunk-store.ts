@@ -1,7 +1,10 @@
 // Every chunk the arena knows, as records in parallel typed arrays (no object
-// per chunk), found by address through integer-keyed maps. The words glibc
+// per chunk), found by address through an integer-keyed map. The words glibc
 // keeps inside the chunks (size, fd/bk, the footer) live here instead; the
-// model still touches the simulated memory where glibc writes them.
+// model still touches the simulated memory where glibc writes them. Heap
+// chunks are also linked in address order: what glibc finds by chunk
+// arithmetic (the next chunk at p + size, the free chunk before p through its
+// footer) is then one array read instead of a hash lookup.
 import { IntMap } from './int-map.ts';
 
 /** What a chunk record is. */
@@ -34,70 +37,152 @@ export const NIL = -1;
 
 const capacityHint = 1024;
 
+// One record is 64 bytes of one buffer, so the fields an operation reads sit
+// together in memory: the float fields first, then the integer ones.
+const RECORD_BYTES = 64;
+const F64_PER_RECORD = RECORD_BYTES / 8;
+const I32_PER_RECORD = RECORD_BYTES / 4;
+const F_ADDR = 0;
+const F_SIZE = 1;
+const F_REQ = 2;
+const F_OFFSET = 3;
+const I_STATE = 8;
+const I_FD = 9;
+const I_BK = 10;
+const I_FD_NEXT = 11;
+const I_BK_NEXT = 12;
+const I_PREV = 13;
+const I_NEXT = 14;
+
+/**
+ * Record fields, read with `xOf(r)` and written with `setX(r, v)`:
+ * - addr: chunk address (the prev_size word); the user pointer is addr + 16.
+ * - size: chunk size without flag bits.
+ * - req: bytes the program asked for (live and mmapped chunks).
+ * - offset: mmapped chunks: distance from the mapping start to the chunk (glibc's prev_size).
+ * - state: a ChunkState.
+ * - fd, bk: list links; fd points from a bin's first chunk toward its last; free slots chain through fd.
+ * - fdNext, bkNext: large bins: ring of the first chunk of each size, largest
+ *   first (fd_nextsize / bk_nextsize); NIL when not a size leader.
+ * - prev, next: heap chunks: the chunk just below and just above in memory,
+ *   NIL at a segment's start and before top or a segment's end.
+ */
 export class ChunkStore {
-  /** Chunk address (the prev_size word); user pointer is addr + 16. */
-  addr: Float64Array;
-  /** Chunk size without flag bits. */
-  size: Float64Array;
-  /** Bytes the program asked for (live and mmapped chunks). */
-  req: Float64Array;
-  /** mmapped chunks: distance from the mapping start to the chunk (glibc's prev_size). */
-  offset: Float64Array;
-  state: Uint8Array;
-  /** List links: fd points from a bin's first chunk toward its last; free slots chain through fd. */
-  fd: Int32Array;
-  bk: Int32Array;
-  /** Large bins: ring of the first chunk of each size, largest first (fd_nextsize / bk_nextsize); NIL when not a size leader. */
-  fdNext: Int32Array;
-  bkNext: Int32Array;
+  private f64: Float64Array;
+  private i32: Int32Array;
+  private capacity: number;
 
   private freeSlot = NIL;
   private used = 0;
   /** Heap chunks by start address (the top chunk has no record). */
   private readonly byStart = new IntMap(capacityHint);
-  /** Binned free chunks by end address: what glibc reads from the next chunk's prev_size. */
-  private readonly freeByEnd = new IntMap(capacityHint);
   /** Chunks with their own mapping, by user address. */
   private readonly mmappedByUser = new Map<number, number>();
 
-  /** Keys are (address − origin) / 16: small integers for the brk heap, which keeps Map lookups on the fast path. */
+  /** Keys are (address − origin) / 16: small integers for the brk heap. */
   constructor(private readonly origin: number, capacity = 1024) {
-    this.addr = new Float64Array(capacity);
-    this.size = new Float64Array(capacity);
-    this.req = new Float64Array(capacity);
-    this.offset = new Float64Array(capacity);
-    this.state = new Uint8Array(capacity);
-    this.fd = new Int32Array(capacity);
-    this.bk = new Int32Array(capacity);
-    this.fdNext = new Int32Array(capacity);
-    this.bkNext = new Int32Array(capacity);
+    this.capacity = capacity;
+    const buf = new ArrayBuffer(capacity * RECORD_BYTES);
+    this.f64 = new Float64Array(buf);
+    this.i32 = new Int32Array(buf);
+  }
+
+  addrOf(r: number): number {
+    return this.f64[r * F64_PER_RECORD + F_ADDR]!;
+  }
+  setAddr(r: number, v: number): void {
+    this.f64[r * F64_PER_RECORD + F_ADDR] = v;
+  }
+  sizeOf(r: number): number {
+    return this.f64[r * F64_PER_RECORD + F_SIZE]!;
+  }
+  setSize(r: number, v: number): void {
+    this.f64[r * F64_PER_RECORD + F_SIZE] = v;
+  }
+  reqOf(r: number): number {
+    return this.f64[r * F64_PER_RECORD + F_REQ]!;
+  }
+  setReq(r: number, v: number): void {
+    this.f64[r * F64_PER_RECORD + F_REQ] = v;
+  }
+  offsetOf(r: number): number {
+    return this.f64[r * F64_PER_RECORD + F_OFFSET]!;
+  }
+  setOffset(r: number, v: number): void {
+    this.f64[r * F64_PER_RECORD + F_OFFSET] = v;
+  }
+  stateOf(r: number): number {
+    return this.i32[r * I32_PER_RECORD + I_STATE]!;
+  }
+  setState(r: number, v: number): void {
+    this.i32[r * I32_PER_RECORD + I_STATE] = v;
+  }
+  fdOf(r: number): number {
+    return this.i32[r * I32_PER_RECORD + I_FD]!;
+  }
+  setFd(r: number, v: number): void {
+    this.i32[r * I32_PER_RECORD + I_FD] = v;
+  }
+  bkOf(r: number): number {
+    return this.i32[r * I32_PER_RECORD + I_BK]!;
+  }
+  setBk(r: number, v: number): void {
+    this.i32[r * I32_PER_RECORD + I_BK] = v;
+  }
+  fdNextOf(r: number): number {
+    return this.i32[r * I32_PER_RECORD + I_FD_NEXT]!;
+  }
+  setFdNext(r: number, v: number): void {
+    this.i32[r * I32_PER_RECORD + I_FD_NEXT] = v;
+  }
+  bkNextOf(r: number): number {
+    return this.i32[r * I32_PER_RECORD + I_BK_NEXT]!;
+  }
+  setBkNext(r: number, v: number): void {
+    this.i32[r * I32_PER_RECORD + I_BK_NEXT] = v;
+  }
+  prevOf(r: number): number {
+    return this.i32[r * I32_PER_RECORD + I_PREV]!;
+  }
+  setPrev(r: number, v: number): void {
+    this.i32[r * I32_PER_RECORD + I_PREV] = v;
+  }
+  nextOf(r: number): number {
+    return this.i32[r * I32_PER_RECORD + I_NEXT]!;
+  }
+  setNext(r: number, v: number): void {
+    this.i32[r * I32_PER_RECORD + I_NEXT] = v;
   }
 
   /** A new record; the caller indexes it with `place` (heap) or `placeMmapped`. */
   create(addr: number, size: number, state: number): number {
     let r = this.freeSlot;
     if (r !== NIL) {
-      this.freeSlot = this.fd[r]!;
+      this.freeSlot = this.fdOf(r);
     } else {
-      if (this.used === this.addr.length) this.grow();
+      if (this.used === this.capacity) this.grow();
       r = this.used++;
     }
-    this.addr[r] = addr;
-    this.size[r] = size;
-    this.state[r] = state;
-    this.req[r] = 0;
-    this.offset[r] = 0;
-    this.fd[r] = NIL;
-    this.bk[r] = NIL;
-    this.fdNext[r] = NIL;
-    this.bkNext[r] = NIL;
+    const f = r * F64_PER_RECORD;
+    this.f64[f + F_ADDR] = addr;
+    this.f64[f + F_SIZE] = size;
+    this.f64[f + F_REQ] = 0;
+    this.f64[f + F_OFFSET] = 0;
+    const i = r * I32_PER_RECORD;
+    this.i32[i + I_STATE] = state;
+    this.i32[i + I_FD] = NIL;
+    this.i32[i + I_BK] = NIL;
+    this.i32[i + I_FD_NEXT] = NIL;
+    this.i32[i + I_BK_NEXT] = NIL;
+    this.i32[i + I_PREV] = NIL;
+    this.i32[i + I_NEXT] = NIL;
     return r;
   }
 
   /** Drop a record (after `unplace`). */
   release(r: number): void {
-    this.state[r] = ChunkState.none;
-    this.fd[r] = this.freeSlot;
+    this.setState(r, ChunkState.none);
+    this.setFd(r, this.freeSlot);
     this.freeSlot = r;
   }
 
@@ -107,11 +192,11 @@ export class ChunkStore {
 
   /** Index a heap chunk by its start. */
   place(r: number): void {
-    this.byStart.set(this.key(this.addr[r]!), r);
+    this.byStart.set(this.key(this.addrOf(r)), r);
   }
 
   unplace(r: number): void {
-    this.byStart.delete(this.key(this.addr[r]!));
+    this.byStart.delete(this.key(this.addrOf(r)));
   }
 
   /** The heap chunk starting at addr, or NIL. */
@@ -119,26 +204,39 @@ export class ChunkStore {
     return this.byStart.get(this.key(addr));
   }
 
-  /** Record a binned chunk's footer. */
-  setFooter(r: number): void {
-    this.freeByEnd.set(this.key(this.addr[r]! + this.size[r]!), r);
+  /** Link heap chunk r into the address order between prev and next (either may be NIL). */
+  linkBetween(r: number, prev: number, next: number): void {
+    this.setPrev(r, prev);
+    this.setNext(r, next);
+    if (prev !== NIL) this.setNext(prev, r);
+    if (next !== NIL) this.setPrev(next, r);
   }
 
-  clearFooter(r: number): void {
-    this.freeByEnd.delete(this.key(this.addr[r]! + this.size[r]!));
+  /** Take heap chunk r out of the address order, joining its neighbours. */
+  unlinkPhys(r: number): void {
+    const prev = this.prevOf(r);
+    const next = this.nextOf(r);
+    if (prev !== NIL) this.setNext(prev, next);
+    if (next !== NIL) this.setPrev(next, prev);
+    this.setPrev(r, NIL);
+    this.setNext(r, NIL);
   }
 
-  /** The binned free chunk that ends at addr (prev_inuse clear), or NIL. */
-  freeEndingAt(addr: number): number {
-    return this.freeByEnd.get(this.key(addr));
+  /**
+   * The binned free chunk just below heap chunk r, or NIL: what glibc finds
+   * through r's clear PREV_INUSE bit and the prev_size footer.
+   */
+  freeBefore(r: number): number {
+    const p = this.prevOf(r);
+    return p !== NIL && isBinned(this.stateOf(p)) ? p : NIL;
   }
 
   placeMmapped(r: number): void {
-    this.mmappedByUser.set(this.addr[r]! + 16, r);
+    this.mmappedByUser.set(this.addrOf(r) + 16, r);
   }
 
   unplaceMmapped(r: number): void {
-    this.mmappedByUser.delete(this.addr[r]! + 16);
+    this.mmappedByUser.delete(this.addrOf(r) + 16);
   }
 
   mmappedAt(user: number): number {
@@ -155,27 +253,12 @@ export class ChunkStore {
   }
 
   private grow(): void {
-    const n = this.addr.length * 2;
-    const f64 = (a: Float64Array): Float64Array => {
-      const b = new Float64Array(n);
-      b.set(a);
-      return b;
-    };
-    const i32 = (a: Int32Array): Int32Array => {
-      const b = new Int32Array(n);
-      b.set(a);
-      return b;
-    };
-    this.addr = f64(this.addr);
-    this.size = f64(this.size);
-    this.req = f64(this.req);
-    this.offset = f64(this.offset);
-    const st = new Uint8Array(n);
-    st.set(this.state);
-    this.state = st;
-    this.fd = i32(this.fd);
-    this.bk = i32(this.bk);
-    this.fdNext = i32(this.fdNext);
-    this.bkNext = i32(this.bkNext);
+    const n = this.capacity * 2;
+    const buf = new ArrayBuffer(n * RECORD_BYTES);
+    const f64 = new Float64Array(buf);
+    f64.set(this.f64);
+    this.f64 = f64;
+    this.i32 = new Int32Array(buf);
+    this.capacity = n;
   }
 }

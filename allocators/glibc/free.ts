@@ -21,7 +21,7 @@ import { coalesce, mallocConsolidate } from './malloc.ts';
 /** Free a heap chunk the arena considers in use: tcache, then fastbin, then coalesce (and maybe trim). */
 export function intFree(a: Arena, r: number): void {
   const c = a.c;
-  const size = c.size[r]!;
+  const size = c.sizeOf(r);
   if (a.tcacheOn) {
     const tcIdx = csize2tidx(size);
     if (tcIdx < TCACHE_MAX_BINS && a.bins.tcacheCount[tcIdx]! < a.cfg.tcacheCount) {
@@ -30,9 +30,9 @@ export function intFree(a: Arena, r: number): void {
     }
   }
   if (size <= a.cfg.maxFast) {
-    c.state[r] = ChunkState.fast;
+    c.setState(r, ChunkState.fast);
     a.bins.pushFast(fastbinIndex(size), r);
-    a.w(c.addr[r]! + CHUNK_HDR_SZ, 8); // p->fd
+    a.w(c.addrOf(r) + CHUNK_HDR_SZ, 8); // p->fd
     return;
   }
   const merged = coalesce(a, r);
@@ -55,10 +55,10 @@ export function mallocTrim(a: Arena, pad: number): void {
   const pageBin = binIndex(page);
   for (let bin = UNSORTED_BIN; bin < NBINS; bin++) {
     if (bin !== UNSORTED_BIN && bin < pageBin) continue;
-    for (let p = a.bins.last[bin]!; p !== NIL; p = c.bk[p]!) {
-      let size = c.size[p]!;
+    for (let p = a.bins.last[bin]!; p !== NIL; p = c.bkOf(p)) {
+      let size = c.sizeOf(p);
       if (size <= page - 1 + MALLOC_CHUNK_STRUCT) continue;
-      const addr = c.addr[p]!;
+      const addr = c.addrOf(p);
       const from = alignUp(addr + MALLOC_CHUNK_STRUCT, page);
       size -= from - addr;
       if (size > page - 1) a.space.dontneed(from, alignDown(size, page));

@@ -33,18 +33,23 @@ export function heapSegments(a: Arena): HeapSegmentView[] {
  * do not tile the segment.
  */
 export function walkSegment(a: Arena, seg: HeapSegmentView, fn: (addr: number, size: number, kind: number, r: number) => void): void {
+  const c = a.c;
   let cursor = seg.start;
+  let r = NIL;
   while (cursor < seg.end) {
     if (seg.holdsTop && cursor === a.topAddr) {
       fn(cursor, a.topSize, TOP_REGION, NIL);
       cursor += a.topSize;
       continue;
     }
-    const r = a.c.at(cursor);
+    // Follow the address-order link when it agrees with the sizes (no hash lookup per chunk at every mark);
+    // otherwise look the address up, and let the heap check report the broken link.
+    const linked = r === NIL ? NIL : c.nextOf(r);
+    r = linked !== NIL && c.addrOf(linked) === cursor ? linked : c.at(cursor);
     if (r === NIL) throw new Error(`glibc heap walk: no chunk at 0x${cursor.toString(16)} (segment 0x${seg.start.toString(16)}–0x${seg.end.toString(16)})`);
-    const size = a.c.size[r]!;
+    const size = a.c.sizeOf(r);
     if (size <= 0) throw new Error(`glibc heap walk: chunk at 0x${cursor.toString(16)} has size ${size}`);
-    fn(cursor, size, a.c.state[r]!, r);
+    fn(cursor, size, a.c.stateOf(r), r);
     cursor += size;
   }
   if (cursor !== seg.end) throw new Error(`glibc heap walk: chunks run past the segment end 0x${seg.end.toString(16)} to 0x${cursor.toString(16)}`);
@@ -63,6 +68,7 @@ export function checkHeap(a: Arena): string[] {
   const seen = new Set<number>();
   for (const seg of heapSegments(a)) {
     let prevKind = -1;
+    let prevRecord = NIL;
     try {
       walkSegment(a, seg, (addr, size, kind, r) => {
         if (kind !== TOP_REGION) {
@@ -70,9 +76,16 @@ export function checkHeap(a: Arena): string[] {
           seen.add(r);
           if (size % 16 !== 0) problems.push(`chunk at 0x${addr.toString(16)} has size ${size}, not a multiple of 16`);
           if (kind !== ChunkState.fence && size < 32) problems.push(`chunk at 0x${addr.toString(16)} is smaller than MINSIZE`);
+          // The address-order links must agree with the walk (they stand in for glibc's chunk arithmetic).
+          if (c.at(addr) !== r) problems.push(`chunk at 0x${addr.toString(16)} is not indexed by its address`);
+          if (c.prevOf(r) !== prevRecord) problems.push(`chunk at 0x${addr.toString(16)} is linked after the wrong chunk`);
+          if (prevRecord !== NIL && c.nextOf(prevRecord) !== r) problems.push(`chunk before 0x${addr.toString(16)} is not linked to it`);
+          prevRecord = r;
+        } else if (a.topPrev !== prevRecord || (prevRecord !== NIL && c.nextOf(prevRecord) !== NIL)) {
+          problems.push(`the chunk below top at 0x${addr.toString(16)} is not the arena's topPrev`);
         }
         if (isBinned(kind)) {
-          if (c.freeEndingAt(addr + size) !== r) problems.push(`free chunk at 0x${addr.toString(16)} has no footer`);
+          if (c.nextOf(r) !== NIL && c.freeBefore(c.nextOf(r)) !== r) problems.push(`free chunk at 0x${addr.toString(16)} is not seen as free by the chunk above it`);
           if (isBinned(prevKind)) problems.push(`free chunks touch at 0x${addr.toString(16)} (should have coalesced)`);
           const wantState = inSmallbinRange(size) ? ChunkState.small : ChunkState.large;
           if (kind !== ChunkState.unsorted && kind !== wantState) problems.push(`chunk of ${size} at 0x${addr.toString(16)} is in the wrong kind of bin`);
@@ -80,6 +93,7 @@ export function checkHeap(a: Arena): string[] {
         if (kind === TOP_REGION && isBinned(prevKind)) problems.push(`free chunk below top at 0x${addr.toString(16)} (should have merged into top)`);
         prevKind = kind;
       });
+      if (!seg.holdsTop && prevRecord !== NIL && c.nextOf(prevRecord) !== NIL) problems.push(`the last chunk of segment 0x${seg.start.toString(16)} links past its end`);
     } catch (e) {
       problems.push((e as Error).message);
     }
@@ -89,13 +103,13 @@ export function checkHeap(a: Arena): string[] {
   for (let bin = 1; bin < NBINS; bin++) {
     let prevSize = Infinity;
     let n = 0;
-    for (let r = a.bins.first[bin]!; r !== NIL; r = c.fd[r]!) {
+    for (let r = a.bins.first[bin]!; r !== NIL; r = c.fdOf(r)) {
       if (++n > c.heapChunkCount + 1) {
         problems.push(`bin ${bin} has a cycle`);
         break;
       }
       if (!seen.has(r)) problems.push(`bin ${bin} holds a chunk the walk never reached`);
-      const size = c.size[r]!;
+      const size = c.sizeOf(r);
       if (bin > 1 && binIndex(size) !== bin) problems.push(`chunk of ${size} in bin ${bin}`);
       if (bin >= MIN_LARGE_SIZE / 16 && size > prevSize) problems.push(`large bin ${bin} not sorted: ${size} after ${prevSize}`);
       prevSize = size;
@@ -103,9 +117,9 @@ export function checkHeap(a: Arena): string[] {
   }
   for (let t = 0; t < TCACHE_MAX_BINS; t++) {
     let n = 0;
-    for (let r = a.bins.tcacheTop[t]!; r !== NIL; r = c.fd[r]!) {
+    for (let r = a.bins.tcacheTop[t]!; r !== NIL; r = c.fdOf(r)) {
       n++;
-      if (c.state[r] !== ChunkState.tcache) problems.push(`tcache bin ${t} holds a chunk in state ${c.state[r]}`);
+      if (c.stateOf(r) !== ChunkState.tcache) problems.push(`tcache bin ${t} holds a chunk in state ${c.stateOf(r)}`);
     }
     if (n !== a.bins.tcacheCount[t]) problems.push(`tcache bin ${t} counts ${a.bins.tcacheCount[t]} but holds ${n}`);
     if (n > a.cfg.tcacheCount) problems.push(`tcache bin ${t} holds ${n} > tcache_count`);

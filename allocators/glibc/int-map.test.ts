@@ -26,3 +26,20 @@ describe('IntMap', () => {
     for (const k of pool) expect(m.get(k)).toBe(ref.get(k) ?? -1);
   });
 });
+
+describe('IntMap deletion', () => {
+  it('keeps every key findable when deletions shift runs that wrap past the end of the table', () => {
+    // Keys of one 64-key run land in one run of slots; 40 runs' worth of keys
+    // in a 128-slot table (it grows at half full) force long probe runs that
+    // wrap around, and deleting from their middle must move the rest back.
+    const m = new IntMap(4);
+    const keys: number[] = [];
+    for (let run = 0; run < 40; run++) for (let k = 0; k < 3; k++) keys.push(run * 64 + k);
+    keys.forEach((k, i) => m.set(k, i));
+    for (let i = 0; i < keys.length; i += 3) m.delete(keys[i]!);
+    keys.forEach((k, i) => expect(m.get(k)).toBe(i % 3 === 0 ? -1 : i));
+    expect(m.size).toBe(80);
+    m.delete(123456); // absent: nothing changes
+    expect(m.size).toBe(80);
+  });
+});

@@ -1,116 +1,112 @@
 // An integer → record-index hash table in typed arrays (open addressing,
-// linear probing). Chunk lookups by address run on every malloc and free; a
-// JS Map costs an allocation per insert and rehashes under churn, this does not.
-
-const EMPTY = 0;
-const FULL = 1;
-const DELETED = 2;
+// linear probing). Chunk lookups by address run several times per malloc and
+// free; a JS Map costs an allocation per insert and rehashes under churn, this
+// does not. Deletion shifts the rest of the probe run back (no tombstones), so
+// a heap that churns for millions of events keeps its probe runs short.
 
 export class IntMap {
-  private keys: Float64Array;
-  private vals: Int32Array;
-  private state: Uint8Array;
+  /**
+   * Slot h holds its key at 2h and its value at 2h + 1, so a lookup reads one
+   * cache line. NaN marks an empty slot (NaN equals no key, so a probe needs
+   * one comparison per slot).
+   */
+  private slots: Float64Array;
   private mask: number;
+  /** 32 − log2(capacity / 64): Fibonacci hashing of the run takes the top bits of the product. */
+  private runShift: number;
   /** Live entries. */
   size = 0;
-  /** Live entries plus tombstones: what decides when to rebuild. */
-  private filled = 0;
 
   constructor(capacity = 1024) {
-    let cap = 16;
+    let cap = 128;
     while (cap < capacity * 2) cap *= 2;
-    this.keys = new Float64Array(cap);
-    this.vals = new Int32Array(cap);
-    this.state = new Uint8Array(cap);
+    this.slots = new Float64Array(2 * cap).fill(NaN);
     this.mask = cap - 1;
+    this.runShift = 38 - Math.log2(cap);
   }
 
-  /** The value for key k (an integer, possibly beyond 32 bits), or −1. */
+  /** The value for key k (an integer, possibly beyond 32 bits or negative), or −1. */
   get(k: number): number {
-    const keys = this.keys;
-    const state = this.state;
+    const slots = this.slots;
     const mask = this.mask;
-    let h = hash(k) & mask;
+    let h = this.slotOf(k);
     for (;;) {
-      const s = state[h]!;
-      if (s === EMPTY) return -1;
-      if (s === FULL && keys[h] === k) return this.vals[h]!;
+      const x = slots[2 * h]!;
+      if (x === k) return slots[2 * h + 1]!;
+      if (x !== x) return -1;
       h = (h + 1) & mask;
     }
   }
 
   set(k: number, v: number): void {
-    const keys = this.keys;
-    const state = this.state;
+    const slots = this.slots;
     const mask = this.mask;
-    let h = hash(k) & mask;
-    let tomb = -1;
+    let h = this.slotOf(k);
     for (;;) {
-      const s = state[h]!;
-      if (s === EMPTY) break;
-      if (s === FULL) {
-        if (keys[h] === k) {
-          this.vals[h] = v;
-          return;
-        }
-      } else if (tomb < 0) {
-        tomb = h;
+      const x = slots[2 * h]!;
+      if (x === k) {
+        slots[2 * h + 1] = v;
+        return;
       }
+      if (x !== x) break;
       h = (h + 1) & mask;
     }
-    if (tomb >= 0) {
-      h = tomb;
-    } else {
-      this.filled++;
-    }
-    keys[h] = k;
-    this.vals[h] = v;
-    state[h] = FULL;
-    this.size++;
-    if (this.filled * 2 > mask) this.rebuild();
+    slots[2 * h] = k;
+    slots[2 * h + 1] = v;
+    // At most half full keeps the expected probe run near 1.5 slots.
+    if (++this.size * 2 > mask) this.grow();
   }
 
   delete(k: number): void {
-    const keys = this.keys;
-    const state = this.state;
+    const slots = this.slots;
     const mask = this.mask;
-    let h = hash(k) & mask;
+    let hole = this.slotOf(k);
     for (;;) {
-      const s = state[h]!;
-      if (s === EMPTY) return;
-      if (s === FULL && keys[h] === k) {
-        state[h] = DELETED;
-        this.size--;
-        return;
-      }
-      h = (h + 1) & mask;
+      const x = slots[2 * hole]!;
+      if (x === k) break;
+      if (x !== x) return;
+      hole = (hole + 1) & mask;
     }
+    // Backward shift: move later entries of the run into the hole unless that would put them before their home slot.
+    let j = hole;
+    for (;;) {
+      j = (j + 1) & mask;
+      const x = slots[2 * j]!;
+      if (x !== x) break;
+      const home = this.slotOf(x);
+      const stays = hole <= j ? hole < home && home <= j : hole < home || home <= j;
+      if (stays) continue;
+      slots[2 * hole] = x;
+      slots[2 * hole + 1] = slots[2 * j + 1]!;
+      hole = j;
+    }
+    slots[2 * hole] = NaN;
+    this.size--;
   }
 
-  /** Re-insert everything, dropping tombstones; grow when more than a quarter is live. */
-  private rebuild(): void {
-    const oldKeys = this.keys;
-    const oldVals = this.vals;
-    const oldState = this.state;
-    let cap = oldState.length;
-    if (this.size * 4 > cap) cap *= 2;
-    this.keys = new Float64Array(cap);
-    this.vals = new Int32Array(cap);
-    this.state = new Uint8Array(cap);
+  /**
+   * Home slot of a key. Keys in one run of 64 (one KiB of heap, at 16 bytes a
+   * key) keep their order in a run of 64 slots, so neighbouring chunks, which
+   * split, merge and are looked up together, share cache lines; the runs are
+   * scattered by Fibonacci hashing of the rest of the key (low and high
+   * 32-bit halves mixed).
+   */
+  private slotOf(k: number): number {
+    let lo = k | 0;
+    if (k < 0 || k >= 4294967296) lo ^= Math.imul((k / 4294967296) | 0, 0x27d4eb2d);
+    return ((Math.imul(lo >>> 6, 0x9e3779b1) >>> this.runShift) << 6) | (lo & 63);
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    const cap = old.length; // twice the old slot count
+    this.slots = new Float64Array(2 * cap).fill(NaN);
     this.mask = cap - 1;
+    this.runShift = 38 - Math.log2(cap);
     this.size = 0;
-    this.filled = 0;
-    for (let i = 0; i < oldState.length; i++) {
-      if (oldState[i] === FULL) this.set(oldKeys[i]!, oldVals[i]!);
+    for (let i = 0; i < old.length; i += 2) {
+      const x = old[i]!;
+      if (x === x) this.set(x, old[i + 1]!);
     }
   }
-}
-
-/** Mix both 32-bit halves of an integer key into a well-spread 32-bit hash. */
-function hash(k: number): number {
-  const lo = k | 0;
-  const hi = (k / 4294967296) | 0;
-  let h = Math.imul(lo ^ Math.imul(hi, 0x27d4eb2d), 0x9e3779b1);
-  h ^= h >>> 15;
-  return h;
 }

@@ -38,7 +38,7 @@ describe('glibc tcache and fastbins', () => {
     p.malloc(200); // guard against top
     for (const q of ptrs) p.free(q);
     const c = p.arena.c;
-    const stateOf = (u: number): number => c.state[c.at(u - 16)]!;
+    const stateOf = (u: number): number => c.stateOf(c.at(u - 16));
     // tcache holds 7 (tcache_count), the rest are fastbin chunks.
     expect(ptrs.slice(0, 7).map(stateOf)).toEqual(Array(7).fill(ChunkState.tcache));
     expect(ptrs.slice(7).map(stateOf)).toEqual([ChunkState.fast, ChunkState.fast]);
@@ -75,8 +75,8 @@ describe('glibc bins', () => {
     p.free(b); // joins a (before) and cc (after): one 3 × 208 = 624-byte chunk
     const arena = p.arena;
     const r = arena.c.at(a - 16);
-    expect(arena.c.state[r]).toBe(ChunkState.unsorted);
-    expect(arena.c.size[r]).toBe(624);
+    expect(arena.c.stateOf(r)).toBe(ChunkState.unsorted);
+    expect(arena.c.sizeOf(r)).toBe(624);
     // malloc(600): nb 608 → the 624-byte chunk, too small to split (16 < MINSIZE).
     expect(p.malloc(600)).toBe(a);
     expect(p.m.usableSize(a)).toBe(624 - 8);
@@ -157,8 +157,8 @@ describe('glibc bins', () => {
     p.malloc(1500);
     expect(p.arena.bins.haveFastChunks).toBe(false);
     const r = p.arena.c.at(a - 16);
-    expect(p.arena.c.size[r]).toBe(96);
-    expect(p.arena.c.state[r]).toBe(ChunkState.small);
+    expect(p.arena.c.sizeOf(r)).toBe(96);
+    expect(p.arena.c.stateOf(r)).toBe(ChunkState.small);
   });
 
   it('takes small-bin chunks oldest first', () => {
@@ -171,7 +171,7 @@ describe('glibc bins', () => {
     p.free(b);
     // A large request files the unsorted chunks: a first, then b, each at the front of bin 13.
     p.malloc(2000);
-    expect(p.arena.c.state[p.arena.c.at(a - 16)]).toBe(ChunkState.small);
+    expect(p.arena.c.stateOf(p.arena.c.at(a - 16))).toBe(ChunkState.small);
     // malloc takes the bin's last chunk: a (filed first), then b.
     expect(p.malloc(200)).toBe(a);
     expect(p.malloc(200)).toBe(b);
@@ -205,7 +205,7 @@ describe('glibc bins', () => {
     const bins = p.arena.bins;
     const left = bins.first[1]!;
     expect(left).not.toBe(-1);
-    expect(p.arena.c.fd[left]).toBe(-1); // exactly one chunk left in unsorted: the last freed
-    expect(p.arena.c.addr[left]).toBe(ptrs[10000]! - 16);
+    expect(p.arena.c.fdOf(left)).toBe(-1); // exactly one chunk left in unsorted: the last freed
+    expect(p.arena.c.addrOf(left)).toBe(ptrs[10000]! - 16);
   });
 });

@@ -38,7 +38,7 @@ export function intMalloc(a: Arena, nb: number): number {
           a.tcachePut(t, tcIdx);
         }
       }
-      c.state[victim] = ChunkState.inUse;
+      c.setState(victim, ChunkState.inUse);
       return victim;
     }
   }
@@ -69,14 +69,14 @@ export function intMalloc(a: Arena, nb: number): number {
     let iters = 0;
     let victim: number;
     while ((victim = bins.last[UNSORTED_BIN]!) !== NIL) {
-      const size = c.size[victim]!;
-      const vAddr = c.addr[victim]!;
+      const size = c.sizeOf(victim);
+      const vAddr = c.addrOf(victim);
       // A run of small requests carves the last remainder while it is the only unsorted chunk.
       if (inSmallbinRange(nb) && bins.first[UNSORTED_BIN] === victim && vAddr === a.lastRemainder && size > nb + MINSIZE) {
         a.unbin(victim);
-        c.size[victim] = nb;
+        c.setSize(victim, nb);
         a.w(vAddr + SIZE_SZ, SIZE_SZ);
-        const rem = a.newChunk(vAddr + nb, size - nb, ChunkState.unsorted);
+        const rem = a.newChunk(vAddr + nb, size - nb, ChunkState.unsorted, victim);
         a.toUnsorted(rem);
         a.lastRemainder = vAddr + nb;
         return victim;
@@ -116,38 +116,37 @@ export function intMalloc(a: Arena, nb: number): number {
 /** A binned chunk taken whole: out of its bin, and the next chunk's PREV_INUSE set. */
 function takeWhole(a: Arena, r: number): void {
   a.unbin(r);
-  a.w(a.c.addr[r]! + a.c.size[r]! + SIZE_SZ, SIZE_SZ);
+  a.w(a.c.addrOf(r) + a.c.sizeOf(r) + SIZE_SZ, SIZE_SZ);
 }
 
 /** Move a chunk from the unsorted scan into its small bin (front) or large bin (size order). */
 function fileIntoBin(a: Arena, r: number): void {
   const c = a.c;
-  const size = c.size[r]!;
+  const size = c.sizeOf(r);
   if (inSmallbinRange(size)) {
-    c.state[r] = ChunkState.small;
+    c.setState(r, ChunkState.small);
     a.bins.pushFront(smallbinIndex(size), r);
-    a.w(c.addr[r]! + 2 * SIZE_SZ, 16);
+    a.w(c.addrOf(r) + 2 * SIZE_SZ, 16);
   } else {
-    c.state[r] = ChunkState.large;
+    c.setState(r, ChunkState.large);
     a.bins.insertLarge(largebinIndex(size), r);
-    a.w(c.addr[r]! + 2 * SIZE_SZ, 32);
+    a.w(c.addrOf(r) + 2 * SIZE_SZ, 32);
   }
-  c.setFooter(r);
 }
 
 /** Take a chunk found by best fit or the binmap; a remainder ≥ MINSIZE goes to the front of unsorted. */
 function splitBinned(a: Arena, r: number, nb: number, advertise: boolean): number {
   const c = a.c;
-  const size = c.size[r]!;
-  const addr = c.addr[r]!;
+  const size = c.sizeOf(r);
+  const addr = c.addrOf(r);
   a.unbin(r);
   if (size - nb < MINSIZE) {
     a.w(addr + size + SIZE_SZ, SIZE_SZ);
     return r;
   }
-  c.size[r] = nb;
+  c.setSize(r, nb);
   a.w(addr + SIZE_SZ, SIZE_SZ);
-  const rem = a.newChunk(addr + nb, size - nb, ChunkState.unsorted);
+  const rem = a.newChunk(addr + nb, size - nb, ChunkState.unsorted, r);
   a.toUnsorted(rem);
   if (advertise) a.lastRemainder = addr + nb;
   return r;
@@ -164,9 +163,9 @@ export function mallocConsolidate(a: Arena): void {
     let p = bins.fastTop[idx]!;
     bins.fastTop[idx] = NIL;
     while (p !== NIL) {
-      const next = a.c.fd[p]!;
-      a.c.fd[p] = NIL;
-      a.c.state[p] = ChunkState.inUse;
+      const next = a.c.fdOf(p);
+      a.c.setFd(p, NIL);
+      a.c.setState(p, ChunkState.inUse);
       coalesce(a, p);
       p = next;
     }
@@ -180,28 +179,28 @@ export function mallocConsolidate(a: Arena): void {
  */
 export function coalesce(a: Arena, r: number): number {
   const c = a.c;
-  let addr = c.addr[r]!;
-  let size = c.size[r]!;
+  let addr = c.addrOf(r);
+  let size = c.sizeOf(r);
   const nextAddr = addr + size;
-  const prev = c.freeEndingAt(addr);
+  const prev = c.freeBefore(r);
   if (prev !== NIL) {
     a.unbin(prev);
     a.dropChunk(r);
     r = prev;
-    addr = c.addr[prev]!;
-    size += c.size[prev]!;
+    addr = c.addrOf(prev);
+    size += c.sizeOf(prev);
   }
   if (nextAddr !== a.topAddr) {
-    const next = c.at(nextAddr);
-    if (next === NIL) throw new Error(`glibc model: no chunk at 0x${nextAddr.toString(16)} after 0x${addr.toString(16)}`);
-    if (isBinned(c.state[next]!)) {
+    const next = c.nextOf(r);
+    if (next === NIL || c.addrOf(next) !== nextAddr) throw new Error(`glibc model: no chunk at 0x${nextAddr.toString(16)} after 0x${addr.toString(16)}`);
+    if (isBinned(c.stateOf(next))) {
       a.unbin(next);
-      size += c.size[next]!;
+      size += c.sizeOf(next);
       a.dropChunk(next);
     } else {
       a.w(nextAddr + SIZE_SZ, SIZE_SZ); // clear the next chunk's PREV_INUSE
     }
-    c.size[r] = size;
+    c.setSize(r, size);
     a.toUnsorted(r);
     return size;
   }

@@ -13,12 +13,22 @@ import type { GlibcConfig } from './params.ts';
 import { intMemalign, intRealloc, remapChunk } from './resize.ts';
 import { accountHeap, retentionFindings, type HeapAccount } from './retention.ts';
 
+/** Ids beyond this (internal requests, huge id spaces) get no hint: the table stays at most 256 MiB. */
+const MAX_ID_HINTS = 2 ** 26;
+
 export class GlibcModel implements AllocatorModel {
   readonly space: AddressSpace;
   private readonly a: Arena;
   /** The last block handed out, for usableSize right after an allocation. */
   private lastUser = -1;
   private lastRecord = 0;
+  /**
+   * The record last handed out under each trace id (req.id), NIL when none: a
+   * hint that spares free and realloc a hash lookup. Always checked against
+   * the address and state (the program only gives glibc the pointer), so a
+   * stale or foreign entry just falls back to the lookup.
+   */
+  private recordOfId = new Int32Array(1024).fill(NIL);
 
   constructor(space: AddressSpace, cfg: GlibcConfig) {
     this.space = space;
@@ -27,17 +37,17 @@ export class GlibcModel implements AllocatorModel {
     a.freeOldTop = (r) => intFree(a, r);
   }
 
-  malloc(size: number, _req: AllocRequest): number {
+  malloc(size: number, req: AllocRequest): number {
     if (requestTooLarge(size)) return 0;
     const a = this.a;
     const nb = request2size(size);
     this.initTcache();
     if (a.tcacheOn) {
       const idx = csize2tidx(nb);
-      if (idx < TCACHE_MAX_BINS && a.bins.tcacheCount[idx]! > 0) return this.handOut(a.tcacheGet(idx), size);
+      if (idx < TCACHE_MAX_BINS && a.bins.tcacheCount[idx]! > 0) return this.handOut(a.tcacheGet(idx), size, req.id);
     }
     const r = intMalloc(a, nb);
-    return r === NIL ? 0 : this.handOut(r, size);
+    return r === NIL ? 0 : this.handOut(r, size, req.id);
   }
 
   memalign(alignment: number, size: number, req: AllocRequest): number {
@@ -47,7 +57,7 @@ export class GlibcModel implements AllocatorModel {
     if (requestTooLarge(size) || requestTooLarge(size + align)) return 0;
     // _mid_memalign goes straight to the arena: no tcache lookup and no tcache_init.
     const r = intMemalign(this.a, align, size);
-    return r === NIL ? 0 : this.handOut(r, size);
+    return r === NIL ? 0 : this.handOut(r, size, req.id);
   }
 
   /**
@@ -60,30 +70,30 @@ export class GlibcModel implements AllocatorModel {
     const a = this.a;
     const c = a.c;
     const nb = request2size(size);
-    const r = this.heapChunk(addr);
+    const r = this.heapChunkOf(addr, req.id);
     if (r !== NIL) {
       this.initTcache();
       const v = intRealloc(a, r, nb);
-      return v === NIL ? 0 : this.handOut(v, size);
+      return v === NIL ? 0 : this.handOut(v, size, req.id);
     }
     const m = c.mmappedAt(addr);
     if (m === NIL) throw new Error(`glibc model: realloc of 0x${addr.toString(16)}, which is not a live block`);
-    if (remapChunk(a, m, nb)) return this.handOut(m, size);
-    if (c.size[m]! - SIZE_SZ >= nb) {
-      c.req[m] = size;
+    if (remapChunk(a, m, nb)) return this.handOut(m, size, req.id);
+    if (c.sizeOf(m) - SIZE_SZ >= nb) {
+      c.setReq(m, size);
       return addr;
     }
     const moved = this.malloc(size, req);
     if (moved === 0) return 0;
-    a.w(moved, Math.min(c.size[m]! - CHUNK_HDR_SZ, this.usableSize(moved)));
+    a.w(moved, Math.min(c.sizeOf(m) - CHUNK_HDR_SZ, this.usableSize(moved)));
     a.unmapChunk(m);
     return moved;
   }
 
-  free(addr: number, _req: AllocRequest): void {
+  free(addr: number, req: AllocRequest): void {
     const a = this.a;
-    // Heap chunks first: their keys are small integers, the common and cheap lookup.
-    const r = this.heapChunk(addr);
+    // Heap chunks first: the common case, and usually found through the id hint.
+    const r = this.heapChunkOf(addr, req.id);
     if (r !== NIL) {
       this.initTcache();
       intFree(a, r);
@@ -91,7 +101,7 @@ export class GlibcModel implements AllocatorModel {
     }
     const m = a.c.mmappedAt(addr);
     if (m === NIL) throw new Error(`glibc model: free of 0x${addr.toString(16)}, which is not a live block`);
-    a.raiseThresholds(a.c.size[m]!);
+    a.raiseThresholds(a.c.sizeOf(m));
     a.unmapChunk(m);
   }
 
@@ -99,11 +109,11 @@ export class GlibcModel implements AllocatorModel {
     const c = this.a.c;
     // The replayer asks right after each allocation: answer that from the record just handed out.
     const last = this.lastRecord;
-    if (addr === this.lastUser && c.state[last] === ChunkState.inUse && c.addr[last]! + CHUNK_HDR_SZ === addr) return c.size[last]! - CHUNK_HDR_SZ + SIZE_SZ;
+    if (addr === this.lastUser && c.stateOf(last) === ChunkState.inUse && c.addrOf(last) + CHUNK_HDR_SZ === addr) return c.sizeOf(last) - CHUNK_HDR_SZ + SIZE_SZ;
     const r = this.heapChunk(addr);
-    if (r !== NIL) return c.size[r]! - CHUNK_HDR_SZ + SIZE_SZ;
+    if (r !== NIL) return c.sizeOf(r) - CHUNK_HDR_SZ + SIZE_SZ;
     const m = c.mmappedAt(addr);
-    return m === NIL ? 0 : c.size[m]! - CHUNK_HDR_SZ;
+    return m === NIL ? 0 : c.sizeOf(m) - CHUNK_HDR_SZ;
   }
 
   advanceTime(_nowNs: number): void {
@@ -154,16 +164,39 @@ export class GlibcModel implements AllocatorModel {
   private heapChunk(addr: number): number {
     const c = this.a.c;
     const r = c.at(addr - CHUNK_HDR_SZ);
-    return r !== NIL && c.state[r] === ChunkState.inUse ? r : NIL;
+    return r !== NIL && c.stateOf(r) === ChunkState.inUse ? r : NIL;
   }
 
-  private handOut(r: number, size: number): number {
+  /** heapChunk, trying the record last handed out under trace id `id` first. */
+  private heapChunkOf(addr: number, id: number): number {
+    const hint = id < this.recordOfId.length ? this.recordOfId[id]! : NIL;
+    if (hint !== NIL) {
+      const c = this.a.c;
+      if (c.stateOf(hint) === ChunkState.inUse && c.addrOf(hint) + CHUNK_HDR_SZ === addr) return hint;
+    }
+    return this.heapChunk(addr);
+  }
+
+  private handOut(r: number, size: number, id: number): number {
+    if (id < this.recordOfId.length) this.recordOfId[id] = r;
+    else if (id < MAX_ID_HINTS) {
+      this.growIdHints(id);
+      this.recordOfId[id] = r;
+    }
     const c = this.a.c;
-    c.req[r] = size;
-    const user = c.addr[r]! + CHUNK_HDR_SZ;
+    c.setReq(r, size);
+    const user = c.addrOf(r) + CHUNK_HDR_SZ;
     this.lastUser = user;
     this.lastRecord = r;
     return user;
+  }
+
+  private growIdHints(id: number): void {
+    let n = this.recordOfId.length;
+    while (n <= id) n *= 2;
+    const grown = new Int32Array(n).fill(NIL);
+    grown.set(this.recordOfId);
+    this.recordOfId = grown;
   }
 
   /** tcache_init: the first malloc, free or realloc allocates and clears the tcache_perthread_struct. */
@@ -172,8 +205,8 @@ export class GlibcModel implements AllocatorModel {
     if (!a.hasTcache || a.tcacheStruct !== NIL) return;
     const r = intMalloc(a, a.cfg.tcacheStructChunk);
     if (r === NIL) return;
-    if (a.c.state[r] === ChunkState.inUse) a.c.state[r] = ChunkState.meta;
+    if (a.c.stateOf(r) === ChunkState.inUse) a.c.setState(r, ChunkState.meta);
     a.tcacheStruct = r;
-    a.w(a.c.addr[r]! + CHUNK_HDR_SZ, a.cfg.tcacheStructBytes);
+    a.w(a.c.addrOf(r) + CHUNK_HDR_SZ, a.cfg.tcacheStructBytes);
   }
 }

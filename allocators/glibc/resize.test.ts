@@ -21,7 +21,7 @@ describe('glibc realloc', () => {
     const b = p.realloc(a, 5000);
     expect(b).not.toBe(a);
     // The old 1008-byte chunk went to tcache (bin (1008 − 17) / 16 = 61 < 64).
-    expect(p.arena.c.state[p.arena.c.at(a - 16)]).toBe(ChunkState.tcache);
+    expect(p.arena.c.stateOf(p.arena.c.at(a - 16))).toBe(ChunkState.tcache);
     expect(p.malloc(1000)).toBe(a);
   });
 
@@ -35,8 +35,8 @@ describe('glibc realloc', () => {
     expect(p.realloc(a, 2500)).toBe(a);
     expect(p.m.usableSize(a)).toBe(2512 - 8);
     const rest = p.arena.c.at(a - 16 + 2512);
-    expect(p.arena.c.size[rest]).toBe(1504);
-    expect(p.arena.c.state[rest]).toBe(ChunkState.unsorted);
+    expect(p.arena.c.sizeOf(rest)).toBe(1504);
+    expect(p.arena.c.stateOf(rest)).toBe(ChunkState.unsorted);
     expect(p.m.check()).toEqual([]);
   });
 
@@ -75,8 +75,8 @@ describe('glibc realloc', () => {
     expect(p.realloc(a, 1000 + topSize)).toBe(a);
     expect(p.m.usableSize(a)).toBe(1008 + topSize - 8);
     const excess = p.arena.c.at(a - 16 + 1008 + topSize);
-    expect(p.arena.c.size[excess]).toBe(1008);
-    expect(p.arena.c.state[excess]).toBe(ChunkState.tcache);
+    expect(p.arena.c.sizeOf(excess)).toBe(1008);
+    expect(p.arena.c.stateOf(excess)).toBe(ChunkState.tcache);
     expect(p.m.check()).toEqual([]);
   });
 });
@@ -92,8 +92,8 @@ describe('glibc memalign', () => {
     expect(p.m.check()).toEqual([]);
     // The leading part (from the end of the first chunk to q − 16) is a free chunk now.
     const lead = p.arena.c.at(p.hs + 656 + 32);
-    expect(p.arena.c.addr[lead]! + p.arena.c.size[lead]!).toBe(q - 16);
-    expect(p.arena.c.state[lead]).not.toBe(ChunkState.inUse);
+    expect(p.arena.c.addrOf(lead) + p.arena.c.sizeOf(lead)).toBe(q - 16);
+    expect(p.arena.c.stateOf(lead)).not.toBe(ChunkState.inUse);
   });
 
   it('aligns mmapped chunks by moving the chunk inside the mapping', () => {

@@ -14,36 +14,36 @@ import { intMalloc } from './malloc.ts';
  */
 export function intRealloc(a: Arena, r: number, nb: number): number {
   const c = a.c;
-  const addr = c.addr[r]!;
-  const oldSize = c.size[r]!;
+  const addr = c.addrOf(r);
+  const oldSize = c.sizeOf(r);
   const nextAddr = addr + oldSize;
   let newSize = oldSize;
   if (oldSize < nb) {
     if (nextAddr === a.topAddr && oldSize + a.topSize >= nb + MINSIZE) {
       // Grow into top: top moves up, nothing is copied.
       const total = oldSize + a.topSize;
-      c.size[r] = nb;
+      c.setSize(r, nb);
       a.w(addr + SIZE_SZ, SIZE_SZ);
       a.topAddr = addr + nb;
       a.topSize = total - nb;
       a.w(a.topAddr + SIZE_SZ, SIZE_SZ);
       return r;
     }
-    const next = nextAddr === a.topAddr ? NIL : c.at(nextAddr);
-    if (next !== NIL && isBinned(c.state[next]!) && oldSize + c.size[next]! >= nb) {
+    const next = nextAddr === a.topAddr ? NIL : c.nextOf(r);
+    if (next !== NIL && isBinned(c.stateOf(next)) && oldSize + c.sizeOf(next) >= nb) {
       a.unbin(next);
-      newSize = oldSize + c.size[next]!;
+      newSize = oldSize + c.sizeOf(next);
       a.dropChunk(next);
     } else {
       const v = intMalloc(a, nb);
       if (v === NIL) return NIL;
-      if (c.state[v] !== ChunkState.mmapped && c.addr[v] === nextAddr) {
+      if (c.stateOf(v) !== ChunkState.mmapped && c.addrOf(v) === nextAddr) {
         // malloc handed back the very next chunk: just join it, no copy.
-        newSize = oldSize + c.size[v]!;
+        newSize = oldSize + c.sizeOf(v);
         a.dropChunk(v);
       } else {
         copyInto(a, v, oldSize - CHUNK_HDR_SZ + SIZE_SZ);
-        c.req[v] = c.req[r]!;
+        c.setReq(v, c.reqOf(r));
         intFree(a, r);
         return v;
       }
@@ -56,25 +56,25 @@ export function intRealloc(a: Arena, r: number, nb: number): number {
 /** memcpy of `len` bytes into the new chunk's user area (the source is only read). */
 function copyInto(a: Arena, v: number, len: number): void {
   const c = a.c;
-  const user = c.addr[v]! + CHUNK_HDR_SZ;
-  const room = c.state[v] === ChunkState.mmapped ? c.size[v]! - CHUNK_HDR_SZ : c.size[v]! - CHUNK_HDR_SZ + SIZE_SZ;
+  const user = c.addrOf(v) + CHUNK_HDR_SZ;
+  const room = c.stateOf(v) === ChunkState.mmapped ? c.sizeOf(v) - CHUNK_HDR_SZ : c.sizeOf(v) - CHUNK_HDR_SZ + SIZE_SZ;
   a.w(user, Math.min(len, room));
 }
 
 /** Keep nb of a chunk that spans newSize bytes; a tail of at least MINSIZE is split off and freed. */
 function splitTail(a: Arena, r: number, newSize: number, nb: number): void {
   const c = a.c;
-  const addr = c.addr[r]!;
+  const addr = c.addrOf(r);
   const rest = newSize - nb;
   if (rest < MINSIZE) {
-    c.size[r] = newSize;
+    c.setSize(r, newSize);
     a.w(addr + SIZE_SZ, SIZE_SZ);
     a.w(addr + newSize + SIZE_SZ, SIZE_SZ);
     return;
   }
-  c.size[r] = nb;
+  c.setSize(r, nb);
   a.w(addr + SIZE_SZ, SIZE_SZ);
-  const tail = a.newChunk(addr + nb, rest, ChunkState.inUse);
+  const tail = a.newChunk(addr + nb, rest, ChunkState.inUse, r);
   a.w(addr + nb + SIZE_SZ, SIZE_SZ);
   a.w(addr + newSize + SIZE_SZ, SIZE_SZ); // mark the tail in use so free() accepts it
   intFree(a, tail);
@@ -86,16 +86,16 @@ function splitTail(a: Arena, r: number, newSize: number, nb: number): void {
  */
 export function remapChunk(a: Arena, r: number, nb: number): boolean {
   const c = a.c;
-  const offset = c.offset[r]!;
-  const total = offset + c.size[r]!;
+  const offset = c.offsetOf(r);
+  const total = offset + c.sizeOf(r);
   const newLen = alignUp(nb + offset + SIZE_SZ, a.page);
   if (newLen === total) return true;
-  const base = c.addr[r]! - offset;
+  const base = c.addrOf(r) - offset;
   const moved = a.space.mremap(base, total, newLen);
   if (moved === 0) return false;
   c.unplaceMmapped(r);
-  c.addr[r] = moved + offset;
-  c.size[r] = newLen - offset;
+  c.setAddr(r, moved + offset);
+  c.setSize(r, newLen - offset);
   c.placeMmapped(r);
   a.w(moved + offset + SIZE_SZ, SIZE_SZ);
   return true;
@@ -107,38 +107,38 @@ export function intMemalign(a: Arena, alignment: number, bytes: number): number 
   const nb = request2size(bytes);
   let p = intMalloc(a, request2size(nb + alignment + MINSIZE));
   if (p === NIL) return NIL;
-  const mem = c.addr[p]! + CHUNK_HDR_SZ;
+  const mem = c.addrOf(p) + CHUNK_HDR_SZ;
   if (mem % alignment !== 0) {
-    const pAddr = c.addr[p]!;
+    const pAddr = c.addrOf(p);
     let chunk = alignUp(mem, alignment) - CHUNK_HDR_SZ;
     if (chunk - pAddr < MINSIZE) chunk += alignment;
     const lead = chunk - pAddr;
-    const newSize = c.size[p]! - lead;
-    if (c.state[p] === ChunkState.mmapped) {
+    const newSize = c.sizeOf(p) - lead;
+    if (c.stateOf(p) === ChunkState.mmapped) {
       // Within a mapping only the recorded offset moves.
       c.unplaceMmapped(p);
-      c.addr[p] = chunk;
-      c.offset[p] += lead;
-      c.size[p] = newSize;
+      c.setAddr(p, chunk);
+      c.setOffset(p, c.offsetOf(p) + lead);
+      c.setSize(p, newSize);
       c.placeMmapped(p);
       a.w(chunk, CHUNK_HDR_SZ);
       return p;
     }
-    const q = a.newChunk(chunk, newSize, ChunkState.inUse);
+    const q = a.newChunk(chunk, newSize, ChunkState.inUse, p);
     a.w(chunk + SIZE_SZ, SIZE_SZ);
     a.w(chunk + newSize + SIZE_SZ, SIZE_SZ);
-    c.size[p] = lead;
+    c.setSize(p, lead);
     a.w(pAddr + SIZE_SZ, SIZE_SZ);
     intFree(a, p);
     p = q;
   }
-  if (c.state[p] !== ChunkState.mmapped) {
-    const size = c.size[p]!;
+  if (c.stateOf(p) !== ChunkState.mmapped) {
+    const size = c.sizeOf(p);
     if (size > nb + MINSIZE) {
-      const addr = c.addr[p]!;
-      c.size[p] = nb;
+      const addr = c.addrOf(p);
+      c.setSize(p, nb);
       a.w(addr + SIZE_SZ, SIZE_SZ);
-      const tail = a.newChunk(addr + nb, size - nb, ChunkState.inUse);
+      const tail = a.newChunk(addr + nb, size - nb, ChunkState.inUse, p);
       a.w(addr + nb + SIZE_SZ, SIZE_SZ);
       intFree(a, tail);
     }

@@ -93,9 +93,9 @@ export function accountHeap(a: Arena): HeapAccount {
   }
   for (const r of a.c.mmappedRecords()) {
     const c = a.c;
-    const base = c.addr[r]! - c.offset[r]!;
-    const end = c.addr[r]! + c.size[r]!;
-    const usedEnd = alignUp(c.addr[r]! + CHUNK_HDR_SZ + c.req[r]!, page);
+    const base = c.addrOf(r) - c.offsetOf(r);
+    const end = c.addrOf(r) + c.sizeOf(r);
+    const usedEnd = alignUp(c.addrOf(r) + CHUNK_HDR_SZ + c.reqOf(r), page);
     const used = space.residentPagesIn(base, usedEnd - base) * page;
     acc.liveBytes += used;
     if (end > usedEnd) acc.mmapSlack += space.residentPagesIn(usedEnd, end - usedEnd) * page;

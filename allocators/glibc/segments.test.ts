@@ -25,8 +25,8 @@ describe('glibc when brk cannot grow', () => {
     // The old top ends in two 16-byte in-use fenceposts at the old break.
     const f2 = arena.c.at(p.space.brk - 16);
     const f1 = arena.c.at(p.space.brk - 32);
-    expect(arena.c.state[f1]).toBe(ChunkState.fence);
-    expect(arena.c.state[f2]).toBe(ChunkState.fence);
+    expect(arena.c.stateOf(f1)).toBe(ChunkState.fence);
+    expect(arena.c.stateOf(f2)).toBe(ChunkState.fence);
     expect(p.m.check()).toEqual([]);
     // Freeing everything never trims the mmapped segment (top is not at the break).
     for (const b of blocks) p.free(b);

@@ -68,8 +68,8 @@ describe('glibc systrim and malloc_trim', () => {
     for (const q of blocks.slice(2, 7)) p.free(q);
     const arena = p.arena;
     const r = arena.c.at(blocks[2]! - 16);
-    const chunk = arena.c.addr[r]!;
-    const size = arena.c.size[r]!;
+    const chunk = arena.c.addrOf(r);
+    const size = arena.c.sizeOf(r);
     expect(size).toBe(5 * 100016);
     const rssBefore = p.rss;
     const brkBefore = p.space.brk;

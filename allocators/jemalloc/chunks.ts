@@ -100,6 +100,8 @@ export class ChunkArena implements PageAllocator {
   private spare = NONE;
   private spareDirty = false;
   private readonly runAreaBytes: number;
+  /** 2^lg_dirty_mult: dirty pages may be at most active / this. */
+  private readonly dirtyDivisor: number;
   private readonly headerBytes: number;
   /** Chunks this arena owns (the spare included), for the header pages they keep resident. */
   private readonly chunkStarts = new Set<number>();
@@ -116,6 +118,7 @@ export class ChunkArena implements PageAllocator {
     this.clean = new ExtentSet(pool, ST_RETAINED, 'pages-addr', chunkPages);
     this.headerBytes = opts.headerPages * PAGE;
     this.runAreaBytes = opts.chunkBytes - this.headerBytes;
+    this.dirtyDivisor = 2 ** opts.lgDirtyMult;
   }
 
   /** arena_maxclass: the largest run a chunk can hold. */
@@ -218,7 +221,7 @@ export class ChunkArena implements PageAllocator {
   /** arena_maybe_purge: purge dirty runs, oldest first, until dirty ≤ active >> lg_dirty_mult. */
   private maybePurge(): void {
     if (this.opts.lgDirtyMult < 0) return;
-    const threshold = Math.floor(this.nactive / 2 ** this.opts.lgDirtyMult);
+    const threshold = Math.floor(this.nactive / this.dirtyDivisor);
     while (this.dirty.npages > threshold && this.dirty.lruHead !== NONE) {
       const e = this.dirty.lruHead;
       this.dirty.remove(e);

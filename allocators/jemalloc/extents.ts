@@ -1,7 +1,7 @@
 // Extents (jemalloc's edata_t) as parallel typed arrays, and the extent caches
 // (ecache/eset) that hold the inactive ones. Every extent has a real address in
 // the shared AddressSpace; an index into these arrays stands for the struct.
-import { AddrHash } from './addr-hash.ts';
+import { AddressIndex } from './address-index.ts';
 import { NPSIZES, PAGE, pszCeilIndex, pszQuantizeCeil, pszQuantizeFloor, pszSize } from './size-classes.ts';
 
 /** Extent states (extent_state_t), plus a free slot in the pool. */
@@ -34,13 +34,15 @@ export class ExtentPool {
   /** Usable size of a large extent (the size class, without the cache-oblivious pad). */
   usize = new Float64Array(0);
   heapPos = new Int32Array(0);
+  /** The size bin of an extent while it sits in an ExtentSet. */
+  setBin = new Int32Array(0);
   lruPrev = new Int32Array(0);
   lruNext = new Int32Array(0);
-  /** Region bitmaps of slabs (1 = free), by extent index. */
-  slabBits: (Uint32Array | null)[] = [];
+  /** The bitmap slot of a slab (Bins' region bitmaps). */
+  slabSlot = new Int32Array(0);
   /** Inactive extents by first and by past-the-end address: the neighbour lookup of coalescing (emap). */
-  readonly byStart = new AddrHash();
-  readonly byEnd = new AddrHash();
+  readonly byStart = new AddressIndex(PAGE);
+  readonly byEnd = new AddressIndex(PAGE);
   /** High-water count of extent structs (metadata: edata_t come from base memory and are recycled). */
   highWater = 0;
   private freeSlots: number[] = [];
@@ -78,8 +80,10 @@ export class ExtentPool {
     this.bin = bin;
     this.nfree = i32(this.nfree);
     this.heapPos = i32(this.heapPos);
+    this.setBin = i32(this.setBin);
     this.lruPrev = i32(this.lruPrev);
     this.lruNext = i32(this.lruNext);
+    this.slabSlot = i32(this.slabSlot);
     this.capacity = cap;
   }
 
@@ -101,7 +105,6 @@ export class ExtentPool {
     this.heapPos[e] = NONE;
     this.lruPrev[e] = NONE;
     this.lruNext[e] = NONE;
-    this.slabBits[e] = null;
     const live = this.used - this.freeSlots.length;
     if (live > this.highWater) this.highWater = live;
     return e;
@@ -109,7 +112,6 @@ export class ExtentPool {
 
   release(e: number): void {
     this.state[e] = ST_FREE_SLOT;
-    this.slabBits[e] = null;
     this.freeSlots.push(e);
   }
 
@@ -132,74 +134,151 @@ export class ExtentPool {
   }
 }
 
-/** Binary min-heap of extent indices; positions live in pool.heapPos so any member can be removed. */
+/**
+ * Binary min-heap of extent indices by (serial, address), or by address alone;
+ * positions live in pool.heapPos so any member can be removed. Each entry
+ * carries its keys beside it (an extent's serial and address do not change
+ * while it sits in a heap: it is taken out before a split or merge), so sifting
+ * compares within the heap's own arrays instead of reaching into the pool.
+ */
 export class ExtentHeap {
   items = new Int32Array(8);
+  /** Serial number of each entry (0 for every entry of an address-ordered heap). */
+  keySn = new Float64Array(8);
+  keyStart = new Float64Array(8);
   length = 0;
   constructor(
     private readonly pool: ExtentPool,
-    private readonly less: (a: number, b: number) => boolean,
+    /** true: (serial, address) order (edata_snad_comp); false: address order. */
+    private readonly bySerial: boolean,
   ) {}
 
   push(e: number): void {
-    if (this.length === this.items.length) {
-      const grown = new Int32Array(this.items.length * 2);
-      grown.set(this.items);
-      this.items = grown;
-    }
-    this.items[this.length] = e;
-    this.pool.heapPos[e] = this.length;
-    this.length++;
-    this.up(this.length - 1);
+    if (this.length === this.items.length) this.grow();
+    const i = this.length++;
+    this.up(i, e, this.bySerial ? this.pool.sn[e]! : 0, this.pool.start[e]!);
   }
 
   remove(e: number): void {
-    const i = this.pool.heapPos[e]!;
-    const last = this.items[--this.length]!;
-    this.pool.heapPos[e] = NONE;
-    if (i === this.length) return;
-    this.items[i] = last;
-    this.pool.heapPos[last] = i;
-    this.up(i);
-    this.down(this.pool.heapPos[last]!);
+    const heapPos = this.pool.heapPos;
+    const i = heapPos[e]!;
+    const n = --this.length;
+    heapPos[e] = NONE;
+    if (i === n) return;
+    const last = this.items[n]!;
+    const sn = this.keySn[n]!;
+    const start = this.keyStart[n]!;
+    // The last entry fills the hole and moves up or down, as a sift in either direction would.
+    if (i > 0) {
+      const p = (i - 1) >> 1;
+      const psn = this.keySn[p]!;
+      if (sn < psn || (sn === psn && start < this.keyStart[p]!)) {
+        this.up(i, last, sn, start);
+        return;
+      }
+    }
+    this.down(i, last, sn, start);
   }
 
   top(): number {
     return this.length > 0 ? this.items[0]! : NONE;
   }
 
-  private up(i: number): void {
+  private grow(): void {
+    const n = this.items.length * 2;
+    const items = new Int32Array(n);
+    items.set(this.items);
+    this.items = items;
+    const sn = new Float64Array(n);
+    sn.set(this.keySn);
+    this.keySn = sn;
+    const start = new Float64Array(n);
+    start.set(this.keyStart);
+    this.keyStart = start;
+  }
+
+  /** Place (e, sn, start) at hole i or above it. */
+  private up(i: number, e: number, sn: number, start: number): void {
     const items = this.items;
-    const e = items[i]!;
+    const ksn = this.keySn;
+    const kstart = this.keyStart;
+    const heapPos = this.pool.heapPos;
     while (i > 0) {
       const p = (i - 1) >> 1;
+      const psn = ksn[p]!;
+      if (!(sn < psn || (sn === psn && start < kstart[p]!))) break;
       const pe = items[p]!;
-      if (!this.less(e, pe)) break;
       items[i] = pe;
-      this.pool.heapPos[pe] = i;
+      ksn[i] = psn;
+      kstart[i] = kstart[p]!;
+      heapPos[pe] = i;
       i = p;
     }
     items[i] = e;
-    this.pool.heapPos[e] = i;
+    ksn[i] = sn;
+    kstart[i] = start;
+    heapPos[e] = i;
   }
 
-  private down(i: number): void {
+  /** Place (e, sn, start) at hole i or below it. */
+  private down(i: number, e: number, sn: number, start: number): void {
     const items = this.items;
+    const ksn = this.keySn;
+    const kstart = this.keyStart;
+    const heapPos = this.pool.heapPos;
     const n = this.length;
-    const e = items[i]!;
     for (;;) {
       let c = 2 * i + 1;
       if (c >= n) break;
-      if (c + 1 < n && this.less(items[c + 1]!, items[c]!)) c++;
+      let csn = ksn[c]!;
+      let cstart = kstart[c]!;
+      if (c + 1 < n) {
+        const rsn = ksn[c + 1]!;
+        const rstart = kstart[c + 1]!;
+        if (rsn < csn || (rsn === csn && rstart < cstart)) {
+          c++;
+          csn = rsn;
+          cstart = rstart;
+        }
+      }
+      if (!(csn < sn || (csn === sn && cstart < start))) break;
       const ce = items[c]!;
-      if (!this.less(ce, e)) break;
       items[i] = ce;
-      this.pool.heapPos[ce] = i;
+      ksn[i] = csn;
+      kstart[i] = cstart;
+      heapPos[ce] = i;
       i = c;
     }
     items[i] = e;
-    this.pool.heapPos[e] = i;
+    ksn[i] = sn;
+    kstart[i] = start;
+    heapPos[e] = i;
   }
+}
+
+/** Extents up to this many pages find their bins in a table (16 MiB: nearly every extent). */
+const BIN_TABLE_PAGES = 4096;
+
+/** Bin of a floor-quantized and of a ceil-quantized page count, per sz_large_pad. */
+interface BinTables {
+  floor: Int16Array;
+  ceil: Int16Array;
+}
+
+const binTables = new Map<number, BinTables>();
+
+/** The psz bins of every page count up to BIN_TABLE_PAGES for `pad`, computed once. */
+function binTablesFor(pad: number): BinTables {
+  let t = binTables.get(pad);
+  if (t === undefined) {
+    t = { floor: new Int16Array(BIN_TABLE_PAGES + 1), ceil: new Int16Array(BIN_TABLE_PAGES + 1) };
+    for (let pages = 1; pages <= BIN_TABLE_PAGES; pages++) {
+      t.floor[pages] = pszCeilIndex(pszQuantizeFloor(pages * PAGE, pad));
+      t.ceil[pages] = pszCeilIndex(pszQuantizeCeil(pages * PAGE, pad));
+    }
+    binTables.set(pad, t);
+  }
+  return t;
 }
 
 /** How an extent set bins its members and orders each bin. */
@@ -222,6 +301,14 @@ export class ExtentSet {
   private readonly heaps: ExtentHeap[] = [];
   private readonly nonEmpty: Uint32Array;
   private readonly nbins: number;
+  /**
+   * Serial and address of each bin's first extent (Infinity when empty):
+   * first fit compares bins here, in two small arrays, rather than reaching
+   * for each candidate extent in the pool.
+   */
+  private readonly topSn: Float64Array;
+  private readonly topStart: Float64Array;
+  private readonly tables: BinTables;
 
   constructor(
     private readonly pool: ExtentPool,
@@ -232,27 +319,43 @@ export class ExtentSet {
     private readonly pad = 0,
   ) {
     this.nbins = order === 'psz-sn-addr' ? NPSIZES : maxPages + 1;
-    const less =
-      order === 'psz-sn-addr'
-        ? (a: number, b: number): boolean => {
-            const d = pool.sn[a]! - pool.sn[b]!;
-            return d < 0 || (d === 0 && pool.start[a]! < pool.start[b]!);
-          }
-        : (a: number, b: number): boolean => pool.start[a]! < pool.start[b]!;
-    for (let i = 0; i < this.nbins; i++) this.heaps.push(new ExtentHeap(pool, less));
+    for (let i = 0; i < this.nbins; i++) this.heaps.push(new ExtentHeap(pool, order === 'psz-sn-addr'));
     this.nonEmpty = new Uint32Array(Math.ceil(this.nbins / 32));
+    this.topSn = new Float64Array(this.nbins).fill(Infinity);
+    this.topStart = new Float64Array(this.nbins).fill(Infinity);
+    this.tables = binTablesFor(pad);
+  }
+
+  private refreshTop(b: number, heap: ExtentHeap): void {
+    if (heap.length === 0) {
+      this.topSn[b] = Infinity;
+      this.topStart[b] = Infinity;
+    } else {
+      this.topSn[b] = heap.keySn[0]!;
+      this.topStart[b] = heap.keyStart[0]!;
+    }
   }
 
   private binOf(size: number): number {
-    return this.order === 'psz-sn-addr' ? pszCeilIndex(pszQuantizeFloor(size, this.pad)) : Math.min(this.nbins - 1, size / PAGE);
+    if (this.order !== 'psz-sn-addr') return Math.min(this.nbins - 1, size / PAGE);
+    const pages = size / PAGE;
+    return pages <= BIN_TABLE_PAGES && Number.isInteger(pages) ? this.tables.floor[pages]! : pszCeilIndex(pszQuantizeFloor(size, this.pad));
+  }
+
+  /** The first bin whose every extent fits `size` (sz_psz2ind of sz_psz_quantize_ceil). */
+  private fitBin(size: number): number {
+    const pages = size / PAGE;
+    return pages <= BIN_TABLE_PAGES && Number.isInteger(pages) ? this.tables.ceil[pages]! : pszCeilIndex(pszQuantizeCeil(size, this.pad));
   }
 
   insert(e: number): void {
     const pool = this.pool;
     pool.state[e] = this.state;
     const b = this.binOf(pool.size[e]!);
+    pool.setBin[e] = b;
     const heap = this.heaps[b]!;
     heap.push(e);
+    if (heap.items[0] === e) this.refreshTop(b, heap);
     if (heap.length === 1) this.nonEmpty[b >>> 5] = (this.nonEmpty[b >>> 5]! | (1 << (b & 31))) >>> 0;
     pool.lruPrev[e] = this.lruTail;
     pool.lruNext[e] = NONE;
@@ -268,9 +371,12 @@ export class ExtentSet {
   /** Take `e` out of the set; the caller sets its new state. */
   remove(e: number): void {
     const pool = this.pool;
-    const b = this.binOf(pool.size[e]!);
+    // An extent's size does not change while it is in a set, so neither does its bin.
+    const b = pool.setBin[e]!;
     const heap = this.heaps[b]!;
+    const wasTop = heap.items[0] === e;
     heap.remove(e);
+    if (wasTop) this.refreshTop(b, heap);
     if (heap.length === 0) this.nonEmpty[b >>> 5] = (this.nonEmpty[b >>> 5]! & ~(1 << (b & 31))) >>> 0;
     const p = pool.lruPrev[e]!;
     const n = pool.lruNext[e]!;
@@ -303,15 +409,22 @@ export class ExtentSet {
    * are not considered (opt_lg_extent_max_active_fit, dirty cache only).
    */
   firstFit(size: number, lgMaxFit: number): number {
-    let best = NONE;
-    const pool = this.pool;
+    let best = -1;
+    let bestSn = Infinity;
+    let bestStart = Infinity;
+    const topSn = this.topSn;
+    const topStart = this.topStart;
     const limit = lgMaxFit >= 64 ? Infinity : size * 2 ** lgMaxFit;
-    for (let b = this.nextBin(pszCeilIndex(pszQuantizeCeil(size, this.pad))); b >= 0; b = this.nextBin(b + 1)) {
+    for (let b = this.nextBin(this.fitBin(size)); b >= 0; b = this.nextBin(b + 1)) {
       if (pszSize(b) > limit) break;
-      const e = this.heaps[b]!.top();
-      if (best === NONE || pool.sn[e]! < pool.sn[best]! || (pool.sn[e] === pool.sn[best] && pool.start[e]! < pool.start[best]!)) best = e;
+      const sn = topSn[b]!;
+      if (best < 0 || sn < bestSn || (sn === bestSn && topStart[b]! < bestStart)) {
+        best = b;
+        bestSn = sn;
+        bestStart = topStart[b]!;
+      }
     }
-    return best;
+    return best < 0 ? NONE : this.heaps[best]!.top();
   }
 
   /** jemalloc 3 runs_avail: the smallest extent ≥ size, lowest address among equals. */

@@ -9,6 +9,7 @@ export const EXTENT_STRUCT_BYTES = 128;
 /** rtree: 2^18 leaf entries of 8 bytes (RTREE_LEAF_COMPACT on x86-64), each leaf covers 1 GiB of address space. */
 const RTREE_LEAF_BITS = 18;
 const RTREE_ENTRY_BYTES = 8;
+const LEAF_ENTRIES = 2 ** RTREE_LEAF_BITS;
 
 export class Metadata {
   private readonly blocks: { start: number; length: number }[] = [];
@@ -16,6 +17,11 @@ export class Metadata {
   private blockEnd = 0;
   private structsCounted = 0;
   private readonly leaves = new Map<number, number>();
+  /** Per rtree leaf, 1 for each of its pages already written. */
+  private readonly written = new Map<number, Uint8Array>();
+  private lastLeafKey = -1;
+  private lastLeafAddr = 0;
+  private lastLeafWritten: Uint8Array = new Uint8Array(0);
 
   constructor(
     private readonly space: AddressSpace,
@@ -49,22 +55,36 @@ export class Metadata {
   /** Write the rtree entry of one page (emap registration): its leaf page becomes resident. */
   registerPage(pageNumber: number): void {
     if (!this.useRtree) return;
-    const leafKey = Math.floor(pageNumber / 2 ** RTREE_LEAF_BITS);
+    const leafKey = Math.floor(pageNumber / LEAF_ENTRIES);
+    if (leafKey !== this.lastLeafKey) this.selectLeaf(leafKey);
+    const leaf = this.lastLeafAddr;
+    if (leaf === 0) return;
+    const offset = (pageNumber - leafKey * LEAF_ENTRIES) * RTREE_ENTRY_BYTES;
+    // Leaves are never unmapped or purged, so a leaf page written once stays
+    // resident: only the first write of each page needs the AddressSpace.
+    const leafPage = Math.floor(offset / this.space.pageSize);
+    if (this.lastLeafWritten[leafPage] === 1) return;
+    this.lastLeafWritten[leafPage] = 1;
+    this.space.touch(leaf + offset, RTREE_ENTRY_BYTES);
+  }
+
+  private selectLeaf(leafKey: number): void {
     let leaf = this.leaves.get(leafKey);
     if (leaf === undefined) {
-      leaf = this.space.mmap(2 ** RTREE_LEAF_BITS * RTREE_ENTRY_BYTES, 'jemalloc rtree leaf');
+      leaf = this.space.mmap(LEAF_ENTRIES * RTREE_ENTRY_BYTES, 'jemalloc rtree leaf');
       this.leaves.set(leafKey, leaf);
-      if (leaf === 0) return;
+      this.written.set(leafKey, new Uint8Array(Math.ceil((LEAF_ENTRIES * RTREE_ENTRY_BYTES) / this.space.pageSize)));
     }
-    if (leaf === 0) return;
-    this.space.touch(leaf + (pageNumber - leafKey * 2 ** RTREE_LEAF_BITS) * RTREE_ENTRY_BYTES, RTREE_ENTRY_BYTES);
+    this.lastLeafKey = leafKey;
+    this.lastLeafAddr = leaf;
+    this.lastLeafWritten = this.written.get(leafKey)!;
   }
 
   /** Resident bytes of every base block and rtree leaf. */
   residentBytes(): number {
     let pages = 0;
     for (const b of this.blocks) pages += this.space.residentPagesIn(b.start, b.length);
-    for (const leaf of this.leaves.values()) if (leaf !== 0) pages += this.space.residentPagesIn(leaf, 2 ** RTREE_LEAF_BITS * RTREE_ENTRY_BYTES);
+    for (const leaf of this.leaves.values()) if (leaf !== 0) pages += this.space.residentPagesIn(leaf, LEAF_ENTRIES * RTREE_ENTRY_BYTES);
     return pages * this.space.pageSize;
   }
 }

@@ -51,10 +51,23 @@ export class JemallocModel implements AllocatorModel {
   private readonly offsetRng = new Lcg32(0x2545f491);
   private readonly tickerRng = new Lcg32(0x6c8e9cf5);
   private readonly batch = new Float64Array(256);
+  private readonly batchExtent = new Int32Array(256);
+  /** Blocks a tcache flush hands back to the arena (at most ncached_max, ≤ 200), and their extents. */
+  private readonly flushed = new Float64Array(256);
+  private readonly flushedExtent = new Int32Array(256);
   private lastThread = -1;
   private lastState: ThreadState | null = null;
-  private readonly flushSmall = (addr: number): void => this.bins.free(this.pageMap.lookup(addr), addr);
-  private readonly flushLarge = (addr: number): void => this.largeDalloc(this.pageMap.lookup(addr));
+  /** Region size per small bin. */
+  private readonly smallSize: Float64Array;
+  /** The largest small size class. */
+  private readonly maxSmall: number;
+  /**
+   * The block the last malloc/memalign/realloc returned and its usable size:
+   * the replayer asks malloc_usable_size of each new block at once, and this
+   * answers without a page-map lookup. Forgotten on every free and realloc.
+   */
+  private lastAddr = -1;
+  private lastUsable = 0;
 
   constructor(space: AddressSpace, config: JemallocConfig) {
     this.space = space;
@@ -63,6 +76,8 @@ export class JemallocModel implements AllocatorModel {
     this.meta = new Metadata(space, gen5 ? 2 * 1024 * 1024 : config.chunkBytes, gen5);
     this.pageMap = new PageMap(this.meta);
     this.table = new SmallClassTable(config.small);
+    this.smallSize = Float64Array.from(config.small, (c) => c.size);
+    this.maxSmall = this.table.maxSmall;
     if (gen5) {
       const pacOpts = {
         dirtyDecayMs: config.dirtyDecayMs,
@@ -152,7 +167,20 @@ export class JemallocModel implements AllocatorModel {
 
   malloc(size: number, req: AllocRequest): number {
     if (req.nowNs > this.nowNs) this.nowNs = req.nowNs;
-    return this.allocate(size === 0 ? 1 : size, 0, this.thread(req.thread));
+    const ts = req.thread === this.lastThread ? this.lastState! : this.thread(req.thread);
+    const want = size === 0 ? 1 : size;
+    // Most requests are small and the thread cache has one: served here
+    // without the calls of the general path below.
+    if (want <= this.maxSmall && ts.tcache !== null) {
+      const b = this.table.indexOf(want);
+      const addr = ts.tcache.pop(b);
+      if (addr !== 0) {
+        this.lastAddr = addr;
+        this.lastUsable = this.smallSize[b]!;
+        return addr;
+      }
+    }
+    return this.allocate(want, 0, ts);
   }
 
   memalign(alignment: number, size: number, req: AllocRequest): number {
@@ -160,11 +188,18 @@ export class JemallocModel implements AllocatorModel {
     return this.allocate(size === 0 ? 1 : size, alignment, this.thread(req.thread));
   }
 
-  /** alignment 0 = plain malloc. */
+  /** alignment 0 = plain malloc. Remembers the block for usableSize. */
   private allocate(size: number, alignment: number, ts: ThreadState): number {
     // sz_sa2u: a small class whose regions are naturally aligned enough.
     const smallSize = alignment > 0 ? Math.ceil(size / alignment) * alignment : size;
-    if (smallSize <= this.table.maxSmall && alignment <= PAGE) return this.allocSmall(this.table.indexOf(smallSize), ts);
+    if (smallSize <= this.table.maxSmall && alignment <= PAGE) {
+      const b = this.table.indexOf(smallSize);
+      const addr = this.allocSmall(b, ts);
+      this.lastAddr = addr !== 0 ? addr : -1;
+      this.lastUsable = this.smallSize[b]!;
+      return addr;
+    }
+    this.lastAddr = -1;
     return this.allocLarge(Math.max(size, this.config.generation === 5 ? 16384 : this.table.maxSmall + 1), alignment, ts);
   }
 
@@ -174,13 +209,13 @@ export class JemallocModel implements AllocatorModel {
       const hit = tc.pop(b);
       if (hit !== 0) return hit;
       // tcache_alloc_small_hard: refill ncached_max >> 1, hand out the first.
-      const n = this.bins.fill(b, tc.ncachedMax[b]! >> 1, this.batch, 0);
+      const n = this.bins.fill(b, tc.ncachedMax[b]! >> 1, this.batch, this.batchExtent, 0);
       this.tick(ts, 1, ARENA0);
       if (n === 0) return 0;
-      tc.pushFill(b, this.batch, n);
+      tc.pushFill(b, this.batch, this.batchExtent, n);
       return tc.pop(b);
     }
-    const addr = this.bins.allocOne(b, this.batch);
+    const addr = this.bins.allocOne(b, this.batch, this.batchExtent);
     this.tick(ts, 1, ARENA0);
     return addr;
   }
@@ -236,13 +271,25 @@ export class JemallocModel implements AllocatorModel {
 
   private extentOf(addr: number, what: string): number {
     const e = this.pageMap.lookup(addr);
-    if (e === NONE) throw new Error(`jemalloc model: ${what} of 0x${addr.toString(16)}, which it did not allocate`);
+    if (e === NONE) this.notAllocated(addr, what);
     return e;
+  }
+
+  /** Kept out of extentOf so that the lookup stays small enough to inline. */
+  private notAllocated(addr: number, what: string): never {
+    throw new Error(`jemalloc model: ${what} of 0x${addr.toString(16)}, which it did not allocate`);
   }
 
   free(addr: number, req: AllocRequest): void {
     if (req.nowNs > this.nowNs) this.nowNs = req.nowNs;
-    this.release(addr, this.extentOf(addr, 'free'), this.thread(req.thread));
+    this.lastAddr = -1;
+    const e = this.extentOf(addr, 'free');
+    const ts = req.thread === this.lastThread ? this.lastState! : this.thread(req.thread);
+    // A small block into a thread cache with room (most frees) is served here.
+    const b = this.pool.bin[e]!;
+    const tc = ts.tcache;
+    if (b >= 0 && tc !== null && !tc.isFull(b)) tc.push(b, addr, e);
+    else this.release(addr, e, ts);
   }
 
   private release(addr: number, e: number, ts: ThreadState): void {
@@ -251,8 +298,8 @@ export class JemallocModel implements AllocatorModel {
     const tc = ts.tcache;
     if (b >= 0) {
       if (tc) {
-        if (tc.isFull(b)) this.tick(ts, tc.flush(b, tc.ncachedMax[b]! >> 1, this.flushSmall), ARENA0);
-        tc.push(b, addr);
+        if (tc.isFull(b)) this.flushSmall(ts, tc, b);
+        tc.push(b, addr, e);
         return;
       }
       this.bins.free(e, addr);
@@ -263,14 +310,31 @@ export class JemallocModel implements AllocatorModel {
     if (tc && usize <= this.config.tcacheMax) {
       const lb = this.largeBin(usize);
       if (lb >= 0) {
-        if (tc.isFull(lb)) this.tick(ts, tc.flush(lb, tc.ncachedMax[lb]! >> 1, this.flushLarge), ARENA0);
-        tc.push(lb, addr);
+        if (tc.isFull(lb)) this.flushLarge(ts, tc, lb);
+        tc.push(lb, addr, e);
         return;
       }
     }
     const arena = pool.arena[e]!;
     this.largeDalloc(e);
     this.tick(ts, 1, arena);
+  }
+
+  /** tcache_bin_flush_small: the older half of a full bin goes back to its slabs. */
+  private flushSmall(ts: ThreadState, tc: ThreadCache, b: number): void {
+    const out = this.flushed;
+    const outExtent = this.flushedExtent;
+    const n = tc.flush(b, tc.ncachedMax[b]! >> 1, out, outExtent);
+    for (let i = 0; i < n; i++) this.bins.free(outExtent[i]!, out[i]!);
+    this.tick(ts, n, ARENA0);
+  }
+
+  /** tcache_bin_flush_large: the older half of a full bin goes back to the page allocator. */
+  private flushLarge(ts: ThreadState, tc: ThreadCache, b: number): void {
+    const outExtent = this.flushedExtent;
+    const n = tc.flush(b, tc.ncachedMax[b]! >> 1, this.flushed, outExtent);
+    for (let i = 0; i < n; i++) this.largeDalloc(outExtent[i]!);
+    this.tick(ts, n, ARENA0);
   }
 
   private largeDalloc(e: number): void {
@@ -289,13 +353,15 @@ export class JemallocModel implements AllocatorModel {
   // ---- realloc and sizes ---------------------------------------------------
 
   usableSize(addr: number): number {
+    if (addr === this.lastAddr) return this.lastUsable;
     const e = this.extentOf(addr, 'usable size');
     const b = this.pool.bin[e]!;
-    return b >= 0 ? this.config.small[b]!.size : this.pool.usize[e]!;
+    return b >= 0 ? this.smallSize[b]! : this.pool.usize[e]!;
   }
 
   realloc(addr: number, size: number, req: AllocRequest): number {
     if (req.nowNs > this.nowNs) this.nowNs = req.nowNs;
+    this.lastAddr = -1;
     const ts = this.thread(req.thread);
     const e = this.extentOf(addr, 'realloc');
     const pool = this.pool;

@@ -89,7 +89,7 @@ export function findRetention(m: JemallocModel): RetentionFinding[] {
       const n = tc.counts[b]!;
       if (n === 0) continue;
       cachedBlocks += n;
-      for (let i = 0; i < n; i++) cached += m.usableSize(tc.stacks[b]![i]!);
+      for (let i = 0; i < n; i++) cached += m.usableSize(tc.cached(b, i));
     }
   }
   if (cached > 0) {

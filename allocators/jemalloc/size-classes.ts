@@ -151,6 +151,7 @@ export class SmallClassTable {
 
   /** Bin index of a small request (size ≤ maxSmall; 0 is served as the smallest class). */
   indexOf(size: number): number {
-    return this.lookup[Math.ceil(size / 8)]!;
+    // size ≤ maxSmall < 2^31, a whole number of bytes: 32-bit arithmetic is exact here.
+    return this.lookup[(size + 7) >>> 3]!;
   }
 }

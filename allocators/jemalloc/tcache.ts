@@ -20,11 +20,24 @@ export function ncachedMax3(nregs: number): number {
 export const LARGE_SLOTS = 20;
 
 export class ThreadCache {
-  /** Cached addresses per bin; the top of the stack (most recent) is at count − 1. */
-  readonly stacks: Float64Array[];
+  /**
+   * Every bin's stack in one array: bin b holds slots [base[b], base[b] +
+   * ncachedMax[b]), the top of its stack (most recent) at base[b] + count − 1.
+   */
+  private readonly slots: Float64Array;
+  /** The extent (slab or large extent) of each cached block, so that a flush needs no page-map lookups. */
+  private readonly slotExtent: Int32Array;
+  private readonly base: Int32Array;
   readonly counts: Int32Array;
   constructor(readonly ncachedMax: Int32Array) {
-    this.stacks = Array.from(ncachedMax, (n) => new Float64Array(n));
+    this.base = new Int32Array(ncachedMax.length);
+    let total = 0;
+    for (let b = 0; b < ncachedMax.length; b++) {
+      this.base[b] = total;
+      total += ncachedMax[b]!;
+    }
+    this.slots = new Float64Array(total);
+    this.slotExtent = new Int32Array(total);
     this.counts = new Int32Array(ncachedMax.length);
   }
 
@@ -33,16 +46,19 @@ export class ThreadCache {
     const n = this.counts[b]!;
     if (n === 0) return 0;
     this.counts[b] = n - 1;
-    return this.stacks[b]![n - 1]!;
+    return this.slots[this.base[b]! + n - 1]!;
   }
 
   isFull(b: number): boolean {
     return this.counts[b] === this.ncachedMax[b];
   }
 
-  push(b: number, addr: number): void {
+  /** Cache `addr`, a block of extent `e`. */
+  push(b: number, addr: number, e: number): void {
     const n = this.counts[b]!;
-    this.stacks[b]![n] = addr;
+    const at = this.base[b]! + n;
+    this.slots[at] = addr;
+    this.slotExtent[at] = e;
     this.counts[b] = n + 1;
   }
 
@@ -50,28 +66,43 @@ export class ThreadCache {
    * Put a batch from the arena in the stack so that `batch[0]` is handed out
    * first, as cache_bin_finish_fill arranges it.
    */
-  pushFill(b: number, batch: Float64Array, n: number): void {
-    for (let i = n - 1; i >= 0; i--) this.push(b, batch[i]!);
+  pushFill(b: number, batch: Float64Array, batchExtent: Int32Array, n: number): void {
+    const top = this.base[b]! + this.counts[b]!;
+    for (let i = 0; i < n; i++) {
+      this.slots[top + i] = batch[n - 1 - i]!;
+      this.slotExtent[top + i] = batchExtent[n - 1 - i]!;
+    }
+    this.counts[b] = this.counts[b]! + n;
   }
 
   /**
-   * Flush the oldest entries so that `keep` (the most recent) stay, as
-   * tcache_bin_flush_small/large do; `sink` returns each to the arena.
-   * Returns how many were flushed.
+   * Take out the oldest entries so that `keep` (the most recent) stay, as
+   * tcache_bin_flush_small/large do, oldest first into `out` (their extents
+   * into `outExtent`); the caller returns them to the arena. Returns how many
+   * were taken.
    */
-  flush(b: number, keep: number, sink: (addr: number) => void): number {
+  flush(b: number, keep: number, out: Float64Array, outExtent: Int32Array): number {
     const n = this.counts[b]!;
     if (n <= keep) return 0;
-    const stack = this.stacks[b]!;
+    const base = this.base[b]!;
     const nflush = n - keep;
-    for (let i = 0; i < nflush; i++) sink(stack[i]!);
-    stack.copyWithin(0, nflush, n);
+    for (let i = 0; i < nflush; i++) {
+      out[i] = this.slots[base + i]!;
+      outExtent[i] = this.slotExtent[base + i]!;
+    }
+    this.slots.copyWithin(base, base + nflush, base + n);
+    this.slotExtent.copyWithin(base, base + nflush, base + n);
     this.counts[b] = keep;
     return nflush;
   }
 
-  /** Cached entries of every bin. */
+  /** Cached entries of bin `b`. */
   cachedCount(b: number): number {
     return this.counts[b]!;
+  }
+
+  /** The i-th cached address of bin `b`, oldest first (for reports and checks). */
+  cached(b: number, i: number): number {
+    return this.slots[this.base[b]! + i]!;
   }
 }

@@ -98,7 +98,7 @@ describe('obmalloc 2.5 arena freeing', () => {
       const make = (fingers: boolean) => {
         const space = new AddressSpace();
         const config = { ...buildConfig('obmalloc-arenafree', '2.7', params, true, 64), searchFingers: fingers };
-        const model = new ObmallocModel(config, space, new MmapBacking(space));
+        const model = new ObmallocModel(config, space, new MmapBacking(space), !fingers);
         return { model, driver: new Driver(model, space) };
       };
       const slide = make(false);

@@ -3,6 +3,7 @@
 // each holds, and which pool a pointer belongs to.
 import type { AddressSpace } from '../address-space.ts';
 import type { AllocRequest, AllocatorModel } from '../types.ts';
+import { AddressIndex } from '../jemalloc/address-index.ts';
 import { NO_POOL, type PoolTable } from './pools.ts';
 import type { ObmallocConfig } from './versions.ts';
 
@@ -44,8 +45,8 @@ export class ArenaTable {
   vectorSlots = 0;
   /** 2.4 leaks the old vector each time it grows. */
   readonly leakedVectors: number[] = [];
-  /** Pool base address → pool number, for every carved pool of a live arena. */
-  private readonly poolAt = new Map<number, number>();
+  /** Pool number by pool-sized address window, for every carved pool of a live arena. */
+  private readonly poolAt: AddressIndex;
   private readonly ppa: number;
 
   constructor(
@@ -55,6 +56,7 @@ export class ArenaTable {
     private readonly pools: PoolTable,
   ) {
     this.ppa = config.poolsPerArena;
+    this.poolAt = new AddressIndex(config.poolSize);
   }
 
   /**
@@ -65,8 +67,8 @@ export class ArenaTable {
    * radix tree do.
    */
   poolOf(address: number): number {
-    const p = this.poolAt.get(address - (address % this.config.poolSize));
-    return p === undefined ? NO_POOL : p;
+    // AddressIndex's ABSENT is −1, the same as NO_POOL.
+    return this.poolAt.get(address);
   }
 
   /** Pool number of slot `slot` in arena a. */

@@ -28,31 +28,65 @@ export class ObmallocModel implements AllocatorModel {
   private readonly own: AllocRequest = { id: INTERNAL_ID, event: 0, thread: 0, domain: DOMAIN_RAW, nowNs: 0 };
   private readonly threshold: number;
   private readonly shift: number;
+  /**
+   * The pool block the last allocation returned and its size: the replayer
+   * asks the usable size of each new block at once, and this answers without
+   * a pool lookup. Forgotten on every free and realloc.
+   */
+  private lastAddr = -1;
+  private lastUsable = 0;
 
+  /**
+   * `slidingOrder` keeps usable_arenas the way 2.5–3.7 do it, walking a moved
+   * arena right one arena at a time. Every version gives the same order
+   * (arenafree.test.ts checks it), so models use 3.8's O(1) nfp2lasta fingers
+   * whatever the version; the sliding form stays as the reference for tests.
+   */
   constructor(
     readonly config: ObmallocConfig,
     readonly space: AddressSpace,
     readonly backing: AllocatorModel,
+    slidingOrder = false,
   ) {
     this.pools = new PoolTable(config, space);
     this.arenas = new ArenaTable(config, space, backing, this.pools);
-    this.usable = config.freesArenas ? new UsableArenas(this.arenas, config.poolsPerArena, config.searchFingers, config.keepEmptyArena) : null;
+    this.usable = config.freesArenas ? new UsableArenas(this.arenas, config.poolsPerArena, !slidingOrder, config.keepEmptyArena) : null;
     this.radix = config.radixTree && space.bits === 64 ? new ArenaRadixTree(space, backing, config.arenaSize) : null;
     this.threshold = config.threshold;
     this.shift = config.alignmentShift;
   }
 
   malloc(size: number, req: AllocRequest): number {
-    if (req.domain === DOMAIN_RAW) return this.backing.malloc(size, req);
+    // Most requests are objects for a size class with a used pool: served
+    // here without the calls of the general path below.
+    if (req.domain !== DOMAIN_RAW && size !== 0 && size <= this.threshold) {
+      const cls = (size - 1) >> this.shift;
+      const p = this.pools.usedHead[cls]!;
+      if (p !== NO_POOL) {
+        const addr = this.pools.takeBlock(p, cls);
+        this.lastAddr = addr;
+        this.lastUsable = this.pools.blockSize[cls]!;
+        return addr;
+      }
+    }
+    if (req.domain === DOMAIN_RAW) {
+      this.lastAddr = -1;
+      return this.backing.malloc(size, req);
+    }
     return this.objectMalloc(size, req);
   }
 
   /** PyObject_Malloc: pools for 1..threshold bytes; 0 bytes and larger requests become malloc(n or 1). */
   private objectMalloc(size: number, req: AllocRequest): number {
+    this.lastAddr = -1;
     if (size === 0 || size > this.threshold) return this.backing.malloc(size === 0 ? 1 : size, req);
-    const addr = this.poolMalloc((size - 1) >> this.shift, req);
+    const cls = (size - 1) >> this.shift;
+    const addr = this.poolMalloc(cls, req);
     // No arena could be had: CPython falls back to the system malloc.
-    return addr !== 0 ? addr : this.backing.malloc(size, req);
+    if (addr === 0) return this.backing.malloc(size, req);
+    this.lastAddr = addr;
+    this.lastUsable = this.pools.blockSize[cls]!;
+    return addr;
   }
 
   private poolMalloc(cls: number, req: AllocRequest): number {
@@ -104,10 +138,12 @@ export class ObmallocModel implements AllocatorModel {
 
   memalign(alignment: number, size: number, req: AllocRequest): number {
     // Python has no aligned object allocator: such requests are the C library's.
+    this.lastAddr = -1;
     return this.backing.memalign(alignment, size, req);
   }
 
   realloc(addr: number, size: number, req: AllocRequest): number {
+    this.lastAddr = -1;
     const p = this.arenas.poolOf(addr);
     if (p !== NO_POOL) return this.reallocPoolBlock(p, addr, size, req);
     if (req.domain !== DOMAIN_RAW && this.config.takesOverForeignBlocks && size <= this.threshold) {
@@ -139,6 +175,7 @@ export class ObmallocModel implements AllocatorModel {
   }
 
   free(addr: number, req: AllocRequest): void {
+    this.lastAddr = -1;
     const p = this.arenas.poolOf(addr);
     if (p === NO_POOL) this.backing.free(addr, req);
     else this.freeInPool(p, addr, req);
@@ -159,6 +196,7 @@ export class ObmallocModel implements AllocatorModel {
   }
 
   usableSize(addr: number): number {
+    if (addr === this.lastAddr) return this.lastUsable;
     const p = this.arenas.poolOf(addr);
     return p === NO_POOL ? this.backing.usableSize(addr) : this.pools.blockSize[this.pools.szidx[p]!]!;
   }

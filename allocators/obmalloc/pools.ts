@@ -33,8 +33,18 @@ export class PoolTable {
   /** nextpool / prevpool: usedpools[] lists (doubly linked) and freepools lists (singly, via next). */
   next: Int32Array = new Int32Array(0);
   prev: Int32Array = new Int32Array(0);
-  /** Per pool, the next-block links of its free list (index → next index, NO_BLOCK ends it). */
-  private links: (Uint16Array | undefined)[] = [];
+  /**
+   * The next-block links of the pools' free lists (index → next index,
+   * NO_BLOCK ends it): one array per arena object, `maxBlocks` slots a pool,
+   * made when the arena's first pool is initialised and kept when the arena
+   * object is reused. A free() reaches its list in two loads, and nothing is
+   * allocated or copied per pool.
+   */
+  private arenaLinks: Uint16Array[] = [];
+  private readonly maxBlocks: number;
+  /** log2 of pools per arena (both sizes are powers of two), to split a pool number. */
+  private readonly lgPoolsPerArena: number;
+  private readonly slotMask: number;
   /** usedpools[]: head pool per size class, or NO_POOL. */
   readonly usedHead: Int32Array;
   /** Blocks per pool and block size per class (precomputed). */
@@ -56,6 +66,26 @@ export class PoolTable {
     }
     this.header = config.poolHeader;
     this.ptr = config.pointerSize;
+    // Class 0 has the smallest blocks, so the most of them.
+    this.maxBlocks = config.classes > 0 ? this.nBlocks[0]! : 0;
+    this.lgPoolsPerArena = Math.log2(config.poolsPerArena);
+    this.slotMask = config.poolsPerArena - 1;
+  }
+
+  /** The links array of pool p's arena. */
+  private linksOf(p: number): Uint16Array {
+    const a = p >>> this.lgPoolsPerArena;
+    let links = this.arenaLinks[a];
+    if (links === undefined) {
+      links = new Uint16Array((this.slotMask + 1) * this.maxBlocks);
+      this.arenaLinks[a] = links;
+    }
+    return links;
+  }
+
+  /** Where pool p's links start in its arena's array. */
+  private linkBase(p: number): number {
+    return (p & this.slotMask) * this.maxBlocks;
   }
 
   get capacity(): number {
@@ -102,10 +132,13 @@ export class PoolTable {
     const offset = address - this.addr[p]! - this.header;
     const size = this.blockSize[cls]!;
     const index = offset / size;
-    if (cls < 0 || offset < 0 || !Number.isInteger(index) || index >= this.virgin[p]!) {
-      throw new Error(`obmalloc: 0x${address.toString(16)} is not a block of the pool at 0x${this.addr[p]!.toString(16)}`);
-    }
+    if (cls < 0 || offset < 0 || index !== Math.floor(index) || index >= this.virgin[p]!) this.notABlock(p, address);
     return index;
+  }
+
+  /** Kept out of blockIndex so that the check stays small enough to inline. */
+  private notABlock(p: number, address: number): never {
+    throw new Error(`obmalloc: 0x${address.toString(16)} is not a block of the pool at 0x${this.addr[p]!.toString(16)}`);
   }
 
   /**
@@ -122,27 +155,20 @@ export class PoolTable {
     this.usedHead[cls] = p;
     this.count[p] = 1;
     const base = this.addr[p]!;
-    this.space.touch(base, this.header);
+    // CPython writes the header here again, but carve() made its page
+    // resident and a live arena keeps its pages (see returnBlock).
     if (this.szidx[p] === cls) {
-      const links = this.links[p]!;
       const bi = this.freeHead[p]!;
       // An empty pool's list holds every block handed out before plus the
       // pre-carved one, so at least two: the pop cannot empty it.
-      this.freeHead[p] = links[bi]!;
+      this.freeHead[p] = this.linksOf(p)[this.linkBase(p) + bi]!;
       return this.blockAddress(p, bi, cls);
     }
     this.szidx[p] = cls;
-    const n = this.nBlocks[cls]!;
-    let links = this.links[p];
-    if (links === undefined || links.length < n) {
-      links = new Uint16Array(n);
-      this.links[p] = links;
-    }
-    links[1] = NO_BLOCK;
+    this.linksOf(p)[this.linkBase(p) + 1] = NO_BLOCK;
     this.freeHead[p] = 1;
     this.virgin[p] = 2;
-    const size = this.blockSize[cls]!;
-    this.space.touch(base + this.header + size, this.ptr);
+    this.writeLinkWord(base + this.header, base + this.header + this.blockSize[cls]!);
     return base + this.header;
   }
 
@@ -154,18 +180,20 @@ export class PoolTable {
   takeBlock(p: number, cls: number): number {
     this.count[p]!++;
     const bi = this.freeHead[p]!;
-    const links = this.links[p]!;
-    const nxt = links[bi]!;
+    const links = this.linksOf(p);
+    const base = this.linkBase(p);
+    const nxt = links[base + bi]!;
     if (nxt !== NO_BLOCK) {
       this.freeHead[p] = nxt;
       return this.blockAddress(p, bi, cls);
     }
     const v = this.virgin[p]!;
     if (v < this.nBlocks[cls]!) {
-      links[v] = NO_BLOCK;
+      links[base + v] = NO_BLOCK;
       this.freeHead[p] = v;
       this.virgin[p] = v + 1;
-      this.space.touch(this.blockAddress(p, v, cls), this.ptr);
+      const prev = this.blockAddress(p, v - 1, cls);
+      this.writeLinkWord(prev, prev + this.blockSize[cls]!);
     } else {
       this.freeHead[p] = -1;
       this.unlinkUsed(p, cls);
@@ -174,16 +202,35 @@ export class PoolTable {
   }
 
   /**
+   * Write the link word of a block carved from virgin space at `addr`; `prev`
+   * is the block before it, whose link word (or, for block 0, the header on
+   * its page) is resident already. Blocks are carved in address order, so
+   * only the first word on each new page can change RSS: the others skip the
+   * AddressSpace.
+   */
+  private writeLinkWord(prev: number, addr: number): void {
+    const page = this.space.pageSize;
+    if (Math.floor(addr / page) !== Math.floor(prev / page)) this.space.touch(addr, this.ptr);
+  }
+
+  /**
    * Push a block back on its pool's free list (writing its link word). Returns
    * true when the pool became empty; it has then left usedpools and the caller
    * files it as a free pool. A pool that was full is front-linked again.
+   *
+   * Writing the link word changes no residency, so the AddressSpace is not
+   * asked: the word's page was made resident when the block's link word was
+   * last written (carving it from virgin space, or an earlier free), or, for
+   * block 0, when the pool header on the same page was, and nothing takes
+   * pages from a live arena (it is given back only when all its pools are
+   * empty; a backing allocator never purges a live block). This is the
+   * hottest write of the model; pools.test.ts checks the invariant.
    */
   returnBlock(p: number, address: number): boolean {
     const bi = this.blockIndex(p, address);
     const head = this.freeHead[p]!;
-    this.links[p]![bi] = head === -1 ? NO_BLOCK : head;
+    this.linksOf(p)[this.linkBase(p) + bi] = head === -1 ? NO_BLOCK : head;
     this.freeHead[p] = bi;
-    this.space.touch(address, this.ptr);
     const left = --this.count[p]!;
     const cls = this.szidx[p]!;
     if (head === -1) {
@@ -233,8 +280,9 @@ export class PoolTable {
     if (cls < 0 || this.count[p] === 0) return out;
     const carved = this.virgin[p]!;
     const free = new Uint8Array(carved);
-    const links = this.links[p]!;
-    for (let bi = this.freeHead[p]!; bi !== -1 && bi !== NO_BLOCK; bi = links[bi]!) free[bi] = 1;
+    const links = this.linksOf(p);
+    const base = this.linkBase(p);
+    for (let bi = this.freeHead[p]!; bi !== -1 && bi !== NO_BLOCK; bi = links[base + bi]!) free[bi] = 1;
     for (let i = 0; i < carved && out.length < limit; i++) if (free[i] === 0) out.push(this.blockAddress(p, i, cls));
     return out;
   }

@@ -3,12 +3,13 @@
 // nearly empty ones get the chance to empty out (Tim Peters and Evan Jones,
 // python-dev 2004). 2.5–3.7 restore the order by sliding an arena right;
 // 3.8 (bpo-37029) jumps with nfp2lasta[] fingers. Both put a moved arena first
-// among the arenas with its new count, so they give the same order.
+// among the arenas with its new count, so they give the same order: the model
+// uses the O(1) fingers for every version and keeps the slide as a reference.
 import { NO_ARENA, type ArenaTable } from './arenas.ts';
 
 export class UsableArenas {
   head = NO_ARENA;
-  /** nfp2lasta[n]: the last arena in the list with n free pools (3.8+), else null. */
+  /** nfp2lasta[n]: the last arena in the list with n free pools; null when sliding. */
   private readonly last: Int32Array | null;
 
   constructor(

@@ -1,0 +1,75 @@
+// The pool writes obmalloc skips asking the AddressSpace about (link words on
+// pages already resident, the header again at pool reuse) must never lose
+// residency: every page CPython would have written must be resident.
+import { describe, expect, it } from 'vitest';
+import type { ObmallocModel } from './model.ts';
+import { ALL_PRESETS, build } from './testing/build.ts';
+import { seededRandom } from './testing/driver.ts';
+
+/**
+ * Pages CPython has written in each carved pool of a live arena and that are
+ * not resident: the header, and the first word of every block below the
+ * virgin mark (each was a free-list link when it was carved, or is block 0 on
+ * the header's page). Empty when the model kept residency right.
+ */
+function unwrittenPages(model: ObmallocModel): string[] {
+  const { arenas, pools, space, config } = model;
+  const missing: string[] = [];
+  for (let a = 0; a < arenas.objects; a++) {
+    if (arenas.address[a] === 0) continue;
+    for (let slot = 0; slot < arenas.carved[a]!; slot++) {
+      const p = arenas.poolNumber(a, slot);
+      const base = pools.addr[p]!;
+      if (!space.isResident(base)) missing.push(`header of pool 0x${base.toString(16)}`);
+      const cls = pools.szidx[p]!;
+      if (cls < 0) continue;
+      for (let bi = 0; bi < pools.virgin[p]!; bi++) {
+        const at = pools.blockAddress(p, bi, cls);
+        if (!space.isResident(at)) missing.push(`block ${bi} (${config.alignment * (cls + 1)} B) of pool 0x${base.toString(16)}`);
+      }
+    }
+  }
+  return missing;
+}
+
+describe('obmalloc pool writes without the user touching anything', () => {
+  for (const [name, preset] of ALL_PRESETS) {
+    it(`${name}@${preset}: every link word and header CPython wrote is resident`, () => {
+      const { model, driver } = build(name, preset);
+      (driver as unknown as { touch: boolean }).touch = false;
+      const rnd = seededRandom(42);
+      const threshold = model.config.threshold;
+      let checks = 0;
+      for (let step = 0; step < 4000; step++) {
+        const id = Math.floor(rnd() * 1500);
+        // Frees outweigh mallocs late, so pools empty, change class and arenas go.
+        const freeShare = step < 2500 ? 0.35 : 0.8;
+        if (driver.live.has(id)) {
+          if (rnd() < freeShare) driver.free(id);
+          else driver.realloc(id, 1 + Math.floor(rnd() * threshold));
+        } else {
+          driver.malloc(id, rnd() < 0.5 ? 1 + Math.floor(rnd() * 48) : 1 + Math.floor(rnd() * threshold));
+        }
+        if (step % 200 === 0) {
+          expect(unwrittenPages(model)).toEqual([]);
+          checks++;
+        }
+      }
+      expect(checks).toBe(20);
+      expect(unwrittenPages(model)).toEqual([]);
+    });
+  }
+
+  it('finds a page the model failed to write (the check can fail)', () => {
+    const { model, driver, space } = build('obmalloc-arenafree', '3.11');
+    (driver as unknown as { touch: boolean }).touch = false;
+    // 512-byte blocks: block 8's link word is the first on the pool's second page.
+    for (let i = 0; i < 9; i++) driver.malloc(i, 512);
+    expect(unwrittenPages(model)).toEqual([]);
+    const pool = model.pools.addr[model.arenas.poolNumber(0, 0)]!;
+    space.dontneed(pool + 4096, 4096);
+    // Blocks 8 (live) and 9 (the carved free-list head) have their first words there.
+    const name = pool.toString(16);
+    expect(unwrittenPages(model)).toEqual([`block 8 (512 B) of pool 0x${name}`, `block 9 (512 B) of pool 0x${name}`]);
+  });
+});
