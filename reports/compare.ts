@@ -2,6 +2,7 @@
 // got worse past the threshold, and timing regressions that are both large and
 // statistically significant. Pure: result files in, a Comparison out.
 import { mean, permutationTest } from 'simple-statistics';
+import { mulberry32 } from '../allocators/prng.ts';
 import type { ResultFile, RunResult } from '../harness/result.ts';
 
 export interface CompareOptions {
@@ -144,18 +145,6 @@ function markFigures(run: RunResult): Map<string, number> {
     out.set(n === 1 ? m.label : `${m.label} #${n}`, m.rssBytes);
   }
   return out;
-}
-
-/** A deterministic PRNG so that the permutation test gives the same p-value every time. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export const TIMING_TEST_NAME = 'one-sided permutation test on mean ms per replay (simple-statistics permutationTest, 10000 permutations, seeded)';

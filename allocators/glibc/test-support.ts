@@ -1,5 +1,6 @@
 // Shared setup for the glibc model's tests: a model on a fresh address space,
 // driven the way the replayer drives it (touch policy `full`).
+import { mulberry32 } from '../prng.ts';
 import { AddressSpace, type AddressSpaceOptions } from '../address-space.ts';
 import type { AllocRequest, ParamValues } from '../types.ts';
 import { GlibcModel } from './model.ts';
@@ -56,13 +57,4 @@ export class Program {
 }
 
 /** A small seeded PRNG (mulberry32) so random traces repeat exactly. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32;

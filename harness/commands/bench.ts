@@ -16,14 +16,14 @@ import { benchJob, compileForBench, DEFAULT_BENCH_SETTINGS, type BenchSettings, 
 import { UsageError } from '../cli-errors.ts';
 import { EXPORT_OPTION, parseExportTargets, writeExports } from '../exports.ts';
 import { appendResultToHistory, checkHistoryFile, HISTORY_OPTION } from '../history-option.ts';
-import { DEFAULT_MODELS, expandMatrix, parseSweepParams, splitModelList } from '../matrix.ts';
+import { expandMatrix, parseSweepParams, splitModelList } from '../matrix.ts';
 import { writeFileAtomic } from '../output-file.ts';
 import { ProgressLine, progressEnabled } from '../progress.ts';
 import { formatResultFile } from '../result-file.ts';
 import { RESULT_SCHEMA, type ResultFile, type RunResult } from '../result.ts';
 import { commandOptionsRecord, type TouchPolicy } from '../run-options.ts';
 import { toolIdentity } from '../version.ts';
-import { checkTraceFiles, runOptionsInput } from './run.ts';
+import { checkTraceFiles, runOptionsInput, withReplayOptions } from './run.ts';
 
 export interface BenchArgs {
   traces?: string[];
@@ -183,15 +183,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
   command: 'bench [traces..]',
   describe: 'Time the replay of traces through models with tinybench (events/s with spread); write a result JSON with the samples',
   builder: (y) =>
-    y
-      .positional('traces', { type: 'string', array: true, describe: 'trace files (.csv, .csv.gz or compiled .hrt); CSV is compiled to a temporary .hrt first' })
-      .option('models', { type: 'string', default: DEFAULT_MODELS.join(','), describe: 'comma list of model specs: name[@preset][+backing[@preset]]' })
-      .option('param', { type: 'string', array: true, describe: 'model.param=value (repeatable); a comma list sweeps it' })
-      .option('memory-limit', { type: 'string', describe: 'stop with an OOM kill when RSS passes this, e.g. 2GiB' })
-      .option('address-space', { type: 'number', choices: [32, 64], describe: 'simulated address space (default: the trace\'s hint, else 64)' })
-      .option('touch', { choices: ['full', 'none'] as const, default: 'full' as TouchPolicy, describe: 'write the user bytes of each allocation (full) or nothing (none)' })
-      .option('tick-ns', { type: 'number', describe: 'clock step per event for traces without time_ns (default 1000)' })
-      .option('lenient', { type: 'boolean', default: false, describe: 'skip and count bad trace rows instead of stopping' })
+    withReplayOptions(y.positional('traces', { type: 'string', array: true, describe: 'trace files (.csv, .csv.gz or compiled .hrt); CSV is compiled to a temporary .hrt first' }))
       .option('time', { type: 'number', default: DEFAULT_BENCH_SETTINGS.timeMs, describe: 'tinybench time budget per run, in ms: replays repeat until both --time and --iterations are reached' })
       .option('iterations', { type: 'number', default: DEFAULT_BENCH_SETTINGS.iterations, describe: 'minimum timed replays per run' })
       .option('warmup', { type: 'number', default: DEFAULT_BENCH_SETTINGS.warmupIterations, describe: 'untimed warm-up replays per run' })

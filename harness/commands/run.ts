@@ -5,7 +5,7 @@
 import { stat, readdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { renderTerminalSummary } from '../../reports/terminal.ts';
 import { UsageError } from '../cli-errors.ts';
 import { EXPORT_OPTION, parseExportTargets, writeExports } from '../exports.ts';
@@ -158,19 +158,26 @@ export async function executeRun(args: RunArgs): Promise<ResultFile> {
   return result;
 }
 
+/**
+ * The replay options `run` and `bench` share (models, params, limits, touch,
+ * clock, lenient), declared once so both commands take them the same way.
+ */
+export function withReplayOptions<T>(y: Argv<T>) {
+  return y
+    .option('models', { type: 'string', default: DEFAULT_MODELS.join(','), describe: 'comma list of model specs: name[@preset][+backing[@preset]], e.g. obmalloc-arenafree@3.11+jemalloc' })
+    .option('param', { type: 'string', array: true, describe: 'model.param=value (repeatable); a comma list sweeps it: glibc.trim_threshold=0,128KiB,1MiB' })
+    .option('memory-limit', { type: 'string', describe: 'stop with an OOM kill when RSS passes this, e.g. 2GiB (default: the trace\'s "memory-limit" hint, else none)' })
+    .option('address-space', { type: 'number', choices: [32, 64], describe: 'simulated address space (default: the trace\'s "address-space" hint, else 64)' })
+    .option('touch', { choices: ['full', 'none'] as const, default: 'full' as TouchPolicy, describe: 'write the user bytes of each allocation (full) or nothing (none)' })
+    .option('tick-ns', { type: 'number', describe: 'clock step per event for traces without time_ns (default 1000; 0 = time stands still)' })
+    .option('lenient', { type: 'boolean', default: false, describe: 'skip and count bad trace rows instead of stopping' });
+}
+
 export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run [traces..]',
   describe: 'Replay traces through allocator models; write result JSON and a markdown report',
   builder: (y) =>
-    y
-      .positional('traces', { type: 'string', array: true, describe: 'trace files (.csv, .csv.gz, compiled)' })
-      .option('models', { type: 'string', default: DEFAULT_MODELS.join(','), describe: 'comma list of model specs: name[@preset][+backing[@preset]], e.g. obmalloc-arenafree@3.11+jemalloc' })
-      .option('param', { type: 'string', array: true, describe: 'model.param=value (repeatable); a comma list sweeps it: glibc.trim_threshold=0,128KiB,1MiB' })
-      .option('memory-limit', { type: 'string', describe: 'stop with an OOM kill when RSS passes this, e.g. 2GiB (default: the trace\'s "memory-limit" hint, else none)' })
-      .option('address-space', { type: 'number', choices: [32, 64], describe: 'simulated address space (default: the trace\'s "address-space" hint, else 64)' })
-      .option('touch', { choices: ['full', 'none'] as const, default: 'full' as TouchPolicy, describe: 'write the user bytes of each allocation (full) or nothing (none)' })
-      .option('tick-ns', { type: 'number', describe: 'clock step per event for traces without time_ns (default 1000; 0 = time stands still)' })
-      .option('lenient', { type: 'boolean', default: false, describe: 'skip and count bad trace rows instead of stopping' })
+    withReplayOptions(y.positional('traces', { type: 'string', array: true, describe: 'trace files (.csv, .csv.gz, compiled)' }))
       .option('json', { type: 'string', describe: 'write the result JSON here' })
       .option('report', { type: 'string', describe: 'write the markdown report here (SVG charts beside it)' })
       .option('jobs', { type: 'number', describe: 'worker threads (default: one per core; 1 runs in-process)' })
