@@ -14,5 +14,5 @@ export const glibcModel: ModelDefinition = {
   presets: GLIBC_PRESETS,
   defaultPreset: '2.35',
   composes: false,
-  create: (ctx) => new GlibcModel(ctx.space, resolveGlibcConfig(ctx.preset, ctx.params)),
+  create: (ctx) => new GlibcModel(ctx.space, resolveGlibcConfig(ctx.preset, ctx.params, ctx.explicit)),
 };

@@ -48,3 +48,21 @@ describe('glibc params and presets', () => {
     expect(note.text).toMatch(/one thread and one arena/);
   });
 });
+
+describe('mallopt semantics through the registry', () => {
+  it('turns the dynamic threshold off when a threshold is set, even to its default value', async () => {
+    const { createModel, parseModelSpec, parseParamOverrides } = await import('../registry.ts');
+    const spec = parseModelSpec('glibc');
+    const req = { id: 0, event: 0, thread: 0, domain: 0, nowNs: 0 };
+    const freeBig = (overrides: string[]): number => {
+      const inst = createModel(spec, parseParamOverrides(overrides));
+      // malloc(200000) is mmapped; freeing it raises mmap_threshold to 200704
+      // only while the dynamic rule is on. Then malloc(150000) comes from the heap.
+      inst.model.free(inst.model.malloc(200000, req), req);
+      const again = inst.model.malloc(150000, req);
+      return again >= inst.space.heapStart && again < inst.space.brk ? 1 : 0;
+    };
+    expect(freeBig([])).toBe(1); // dynamic rule on: served from the heap
+    expect(freeBig(['glibc.trim_threshold=128KiB'])).toBe(0); // mallopt at the default value: stays mmapped
+  });
+});

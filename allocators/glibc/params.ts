@@ -25,7 +25,7 @@ export const GLIBC_PARAMS: ParamSpec[] = [
   {
     name: 'dyn_threshold',
     type: 'bool',
-    description: 'the dynamic mmap/trim threshold rule; off as after any mallopt of a threshold, top_pad or mmap_max (setting one of those to a non-default value also turns it off)',
+    description: 'the dynamic mmap/trim threshold rule; off as after any mallopt of a threshold, top_pad or mmap_max (setting one of those with --param also turns it off, even to its default value, as mallopt does)',
   },
 ];
 
@@ -91,7 +91,7 @@ function num(params: ParamValues, name: string): number {
 }
 
 /** Check the resolved params of `preset` and turn them into a config; throws ModelSpecError naming the bad value. */
-export function resolveGlibcConfig(preset: string, params: ParamValues): GlibcConfig {
+export function resolveGlibcConfig(preset: string, params: ParamValues, explicit: readonly string[] = []): GlibcConfig {
   const structBytes = TCACHE_STRUCT_BYTES[preset];
   if (structBytes === undefined) throw new ModelSpecError(`unknown glibc preset "${preset}"; valid presets: ${GLIBC_PRESETS.map((p) => p.name).join(', ')}`);
   const get = (name: string): number => num({ ...COMMON, tcache_count: 0, ...params }, name);
@@ -116,9 +116,11 @@ export function resolveGlibcConfig(preset: string, params: ParamValues): GlibcCo
   }
   const dyn = params.dyn_threshold ?? true;
   if (typeof dyn !== 'boolean') throw new ModelSpecError(`glibc.dyn_threshold must be true or false, not ${String(dyn)}`);
-  // Any mallopt of these fixes the thresholds (mp_.no_dyn_threshold = 1). We
-  // see only resolved values, so a value other than the default counts as set.
+  // Any mallopt of these fixes the thresholds (mp_.no_dyn_threshold = 1), even
+  // to the default value: a param the user set counts, and so does a preset
+  // value other than the default.
   const mallopted =
+    ['trim_threshold', 'mmap_threshold', 'top_pad', 'mmap_max'].some((name) => explicit.includes(name)) ||
     trimThreshold !== DEFAULT_TRIM_THRESHOLD || mmapThreshold !== DEFAULT_MMAP_THRESHOLD || topPad !== DEFAULT_TOP_PAD || mmapMax !== DEFAULT_MMAP_MAX;
   return {
     preset,
