@@ -19,7 +19,8 @@
 import { open } from 'node:fs/promises';
 import { streamFileAtomic } from '../harness/output-file.ts';
 import { IdTable } from './id-table.ts';
-import { CsvTraceSource, hashFile, readFileStart, type ReadTraceOptions } from './reader.ts';
+import { FileTraceSource } from './file-trace-source.ts';
+import { CsvTraceSource, readFileStart, type ReadTraceOptions } from './reader.ts';
 import { TraceError, type EventBatch, type TraceMeta, type TraceSource } from './types.ts';
 
 export const COMPILED_EXTENSION = '.hrt';
@@ -235,39 +236,16 @@ function corrupt(path: string, found: string, expected: string): TraceError {
 }
 
 /** A compiled trace as a TraceSource. */
-export class CompiledTraceSource implements TraceSource {
-  readonly ids = new IdTable();
-  skippedRows = 0;
-  private hash: Promise<string> | null = null;
-
+export class CompiledTraceSource extends FileTraceSource {
   private constructor(
-    readonly path: string,
-    private readonly header: CompiledHeader,
-  ) {}
+    path: string,
+    private readonly compiledHeader: CompiledHeader,
+  ) {
+    super(path, compiledHeader);
+  }
 
   static async open(path: string): Promise<CompiledTraceSource> {
     return new CompiledTraceSource(path, await readCompiledHeader(path));
-  }
-
-  get meta(): TraceMeta {
-    return this.header.meta;
-  }
-
-  get hasTime(): boolean {
-    return this.header.hasTime;
-  }
-
-  get idCount(): number {
-    return this.ids.size;
-  }
-
-  idName(id: number): string {
-    return this.ids.name(id);
-  }
-
-  sha256(): Promise<string> {
-    this.hash ??= hashFile(this.path);
-    return this.hash;
   }
 
   async *batches(): AsyncGenerator<EventBatch> {
@@ -275,7 +253,7 @@ export class CompiledTraceSource implements TraceSource {
     try {
       const fileSize = (await fh.stat()).size;
       const head = Buffer.alloc(BLOCK_HEADER);
-      let pos = this.header.blocksStart;
+      let pos = this.compiledHeader.blocksStart;
       for (;;) {
         if (pos + BLOCK_HEADER > fileSize) throw corrupt(this.path, `the end of the file at byte ${pos} before the END block`, 'a whole compiled trace');
         await fh.read(head, 0, BLOCK_HEADER, pos);
@@ -321,7 +299,7 @@ export class CompiledTraceSource implements TraceSource {
     const v = new DataView(payload);
     const n = v.getUint32(0, true);
     const labelCount = v.getUint32(4, true);
-    const at = eventsLayout(n, this.header.hasTime);
+    const at = eventsLayout(n, this.compiledHeader.hasTime);
     const alignCodes = new Uint8Array(payload, at.align, n);
     const align = new Float64Array(n);
     for (let i = 0; i < n; i++) if (alignCodes[i] !== 0) align[i] = ALIGN_OF_CODE[alignCodes[i]!]!;
@@ -340,7 +318,7 @@ export class CompiledTraceSource implements TraceSource {
       size: new Float64Array(payload, at.size, n),
       align,
       thread: new Uint16Array(payload, at.thread, n),
-      timeNs: this.header.hasTime ? new Float64Array(payload, at.time, n) : new Float64Array(n).fill(NaN),
+      timeNs: this.compiledHeader.hasTime ? new Float64Array(payload, at.time, n) : new Float64Array(n).fill(NaN),
       domain: new Uint8Array(payload, at.domain, n),
       line: new Uint32Array(payload, at.line, n),
       labels,

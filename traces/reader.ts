@@ -13,17 +13,16 @@
 // converted traces often lack it, and the header row (op column required,
 // unknown columns rejected) already tells a trace from other CSV. A magic line
 // with another version is an error.
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import type { CsvError } from 'csv-parse';
 import { parse as parseCsvSync } from 'csv-parse/sync';
 import { Batcher, batchEvents } from './batcher.ts';
-import { IdTable } from './id-table.ts';
+import { FileTraceSource, hashFile } from './file-trace-source.ts';
 import { PlainRowParser } from './plain-row.ts';
 import { RowValidator, TraceProblems } from './validate.ts';
-import { OP_NAMES, TRACE_COLUMNS, TraceError, type EventBatch, type TraceColumn, type TraceEvent, type TraceMeta, type TraceSource } from './types.ts';
+import { OP_NAMES, TRACE_COLUMNS, TraceError, type EventBatch, type TraceColumn, type TraceEvent, type TraceMeta } from './types.ts';
 
 export interface ReadTraceOptions {
   /** Count and skip bad rows instead of stopping at the first one. */
@@ -56,12 +55,6 @@ export function isGzip(start: Uint8Array): boolean {
   return start.length >= 2 && start[0] === 0x1f && start[1] === 0x8b;
 }
 
-/** sha256 of a file's bytes as stored, streamed. */
-export async function hashFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: READ_BYTES })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
 /** The decompressed bytes of a file, chunk by chunk. */
 interface ByteInput {
@@ -418,9 +411,7 @@ export async function readTraceHead(path: string): Promise<CsvTraceHead> {
  * pass from the start; the id table persists across passes, so an id text
  * keeps its integer.
  */
-export class CsvTraceSource implements TraceSource {
-  readonly ids = new IdTable();
-  skippedRows = 0;
+export class CsvTraceSource extends FileTraceSource {
   /** The first few problems of the last full lenient pass. */
   problems: string[] = [];
   /**
@@ -429,37 +420,16 @@ export class CsvTraceSource implements TraceSource {
    * the tests compare it with.
    */
   fastPath = true;
-  private hash: Promise<string> | null = null;
-
   private constructor(
-    readonly path: string,
+    path: string,
     readonly head: CsvTraceHead,
     readonly lenient: boolean,
-  ) {}
+  ) {
+    super(path, head);
+  }
 
   static async open(path: string, options: ReadTraceOptions = {}): Promise<CsvTraceSource> {
     return new CsvTraceSource(path, await readTraceHead(path), options.lenient ?? false);
-  }
-
-  get meta(): TraceMeta {
-    return this.head.meta;
-  }
-
-  get hasTime(): boolean {
-    return this.head.hasTime;
-  }
-
-  get idCount(): number {
-    return this.ids.size;
-  }
-
-  idName(id: number): string {
-    return this.ids.name(id);
-  }
-
-  sha256(): Promise<string> {
-    this.hash ??= hashFile(this.path);
-    return this.hash;
   }
 
   async *batches(): AsyncGenerator<EventBatch> {
@@ -489,3 +459,4 @@ export async function* readTraceEvents(path: string, options: ReadTraceOptions =
   const source = await CsvTraceSource.open(path, options);
   for await (const batch of source.batches()) yield* batchEvents(batch, (id) => source.idName(id), source.hasTime);
 }
+export { hashFile };
