@@ -1,7 +1,7 @@
 // Extents (jemalloc's edata_t) as parallel typed arrays, and the extent caches
 // (ecache/eset) that hold the inactive ones. Every extent has a real address in
 // the shared AddressSpace; an index into these arrays stands for the struct.
-import { AddressIndex } from './address-index.ts';
+import { AddressIndex } from '../address-index.ts';
 import { NPSIZES, PAGE, pszCeilIndex, pszQuantizeCeil, pszQuantizeFloor, pszSize } from './size-classes.ts';
 
 /** Extent states (extent_state_t), plus a free slot in the pool. */

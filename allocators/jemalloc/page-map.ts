@@ -2,7 +2,7 @@
 // malloc_usable_size() find the extent of a pointer. Slabs register every page
 // (interior lookups); large extents register the page the user pointer is in.
 import type { Metadata } from './metadata.ts';
-import { AddressIndex } from './address-index.ts';
+import { AddressIndex } from '../address-index.ts';
 import { PAGE } from './size-classes.ts';
 
 export class PageMap {

@@ -3,7 +3,7 @@
 // each holds, and which pool a pointer belongs to.
 import type { AddressSpace } from '../address-space.ts';
 import type { AllocRequest, AllocatorModel } from '../types.ts';
-import { AddressIndex } from '../jemalloc/address-index.ts';
+import { AddressIndex } from '../address-index.ts';
 import { NO_POOL, type PoolTable } from './pools.ts';
 import type { ObmallocConfig } from './versions.ts';
 
