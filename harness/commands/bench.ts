@@ -21,19 +21,11 @@ import { writeFileAtomic } from '../output-file.ts';
 import { ProgressLine, progressEnabled } from '../progress.ts';
 import { formatResultFile } from '../result-file.ts';
 import { RESULT_SCHEMA, type ResultFile, type RunResult } from '../result.ts';
-import { commandOptionsRecord, type TouchPolicy } from '../run-options.ts';
+import { commandOptionsRecord } from '../run-options.ts';
 import { toolIdentity } from '../version.ts';
-import { checkTraceFiles, runOptionsInput, withReplayOptions } from './run.ts';
+import { checkTraceFiles, runOptionsInput, withReplayOptions, type ReplayArgs } from './run.ts';
 
-export interface BenchArgs {
-  traces?: string[];
-  models: string;
-  param?: string[];
-  'memory-limit'?: string;
-  'address-space'?: number;
-  touch: TouchPolicy;
-  'tick-ns'?: number;
-  lenient: boolean;
+export interface BenchArgs extends ReplayArgs {
   time: number;
   iterations: number;
   warmup: number;

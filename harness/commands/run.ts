@@ -21,7 +21,8 @@ import { PACKAGE_ROOT, toolIdentity } from '../version.ts';
 import { runMatrix } from '../worker-pool.ts';
 import { writeReport } from './report.ts';
 
-export interface RunArgs {
+/** The arguments `withReplayOptions` declares, shared by run and bench. */
+export interface ReplayArgs {
   traces?: string[];
   models: string;
   param?: string[];
@@ -30,6 +31,9 @@ export interface RunArgs {
   touch: TouchPolicy;
   'tick-ns'?: number;
   lenient: boolean;
+}
+
+export interface RunArgs extends ReplayArgs {
   json?: string;
   report?: string;
   jobs?: number;
