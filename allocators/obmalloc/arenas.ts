@@ -3,7 +3,7 @@
 // each holds, and which pool a pointer belongs to.
 import type { AddressSpace } from '../address-space.ts';
 import type { AllocRequest, AllocatorModel } from '../types.ts';
-import { AddressIndex } from '../address-index.ts';
+import { PoolMap } from './pool-map.ts';
 import { NO_POOL, type PoolTable } from './pools.ts';
 import type { ObmallocConfig } from './versions.ts';
 
@@ -46,8 +46,10 @@ export class ArenaTable {
   /** 2.4 leaks the old vector each time it grows. */
   readonly leakedVectors: number[] = [];
   /** Pool number by pool-sized address window, for every carved pool of a live arena. */
-  private readonly poolAt: AddressIndex;
+  private readonly poolAt: PoolMap;
   private readonly ppa: number;
+  /** log2 of pools per arena (both sizes are powers of two), to split a pool number. */
+  private readonly lgPpa: number;
 
   constructor(
     private readonly config: ObmallocConfig,
@@ -56,7 +58,8 @@ export class ArenaTable {
     private readonly pools: PoolTable,
   ) {
     this.ppa = config.poolsPerArena;
-    this.poolAt = new AddressIndex(config.poolSize);
+    this.lgPpa = Math.log2(config.poolsPerArena);
+    this.poolAt = new PoolMap(config.poolSize);
   }
 
   /**
@@ -67,7 +70,7 @@ export class ArenaTable {
    * radix tree do.
    */
   poolOf(address: number): number {
-    // AddressIndex's ABSENT is −1, the same as NO_POOL.
+    // PoolMap answers −1, NO_POOL, for an address in no pool.
     return this.poolAt.get(address);
   }
 
@@ -90,7 +93,7 @@ export class ArenaTable {
 
   /** The arena that pool p belongs to (pool numbers are arena × pools-per-arena + slot). */
   arenaOfPool(p: number): number {
-    return Math.floor(p / this.ppa);
+    return p >>> this.lgPpa;
   }
 
   private ensureObjects(n: number): void {

@@ -14,6 +14,8 @@ import type { ObmallocConfig } from './versions.ts';
 const DOMAIN_RAW = 1;
 /** The id the backing sees for obmalloc's own blocks (arenas, the arena vector, radix nodes). */
 const INTERNAL_ID = 0xffffffff;
+/** lastUsable of a block the backing served: its usable size is the backing's to say. */
+const IN_BACKING = -1;
 
 export class ObmallocModel implements AllocatorModel {
   readonly pools: PoolTable;
@@ -29,9 +31,10 @@ export class ObmallocModel implements AllocatorModel {
   private readonly threshold: number;
   private readonly shift: number;
   /**
-   * The pool block the last allocation returned and its size: the replayer
-   * asks the usable size of each new block at once, and this answers without
-   * a pool lookup. Forgotten on every free and realloc.
+   * The block the last allocation returned and its size (IN_BACKING when the
+   * backing served it): the replayer asks the usable size of each new block
+   * at once, and this answers without a pool lookup. Forgotten on every free
+   * and memalign.
    */
   private lastAddr = -1;
   private lastUsable = 0;
@@ -69,21 +72,23 @@ export class ObmallocModel implements AllocatorModel {
         return addr;
       }
     }
-    if (req.domain === DOMAIN_RAW) {
-      this.lastAddr = -1;
-      return this.backing.malloc(size, req);
-    }
+    if (req.domain === DOMAIN_RAW) return this.servedByBacking(this.backing.malloc(size, req));
     return this.objectMalloc(size, req);
+  }
+
+  private servedByBacking(addr: number): number {
+    this.lastAddr = addr;
+    this.lastUsable = IN_BACKING;
+    return addr;
   }
 
   /** PyObject_Malloc: pools for 1..threshold bytes; 0 bytes and larger requests become malloc(n or 1). */
   private objectMalloc(size: number, req: AllocRequest): number {
-    this.lastAddr = -1;
-    if (size === 0 || size > this.threshold) return this.backing.malloc(size === 0 ? 1 : size, req);
+    if (size === 0 || size > this.threshold) return this.servedByBacking(this.backing.malloc(size === 0 ? 1 : size, req));
     const cls = (size - 1) >> this.shift;
     const addr = this.poolMalloc(cls, req);
     // No arena could be had: CPython falls back to the system malloc.
-    if (addr === 0) return this.backing.malloc(size, req);
+    if (addr === 0) return this.servedByBacking(this.backing.malloc(size, req));
     this.lastAddr = addr;
     this.lastUsable = this.pools.blockSize[cls]!;
     return addr;
@@ -100,7 +105,7 @@ export class ObmallocModel implements AllocatorModel {
   private poolFromGlobalList(req: AllocRequest): number {
     const p = this.freepools;
     if (p !== NO_POOL) {
-      this.freepools = this.pools.next[p]!;
+      this.freepools = this.pools.next(p);
       return p;
     }
     let a = this.arenas.narenas - 1;
@@ -127,7 +132,7 @@ export class ObmallocModel implements AllocatorModel {
     usable.headLosesPool();
     let p = this.arenas.freepools[a]!;
     if (p !== NO_POOL) {
-      this.arenas.freepools[a] = this.pools.next[p]!;
+      this.arenas.freepools[a] = this.pools.next(p);
       this.arenas.nfreepools[a]!--;
     } else {
       p = this.arenas.carvePool(a);
@@ -155,16 +160,20 @@ export class ObmallocModel implements AllocatorModel {
       this.backing.free(addr, req);
       return moved;
     }
-    if (req.domain === DOMAIN_RAW) return this.backing.realloc(addr, size, req);
-    return this.backing.realloc(addr, size === 0 ? 1 : size, req);
+    if (req.domain === DOMAIN_RAW) return this.servedByBacking(this.backing.realloc(addr, size, req));
+    return this.servedByBacking(this.backing.realloc(addr, size === 0 ? 1 : size, req));
   }
 
   /** Keep the block when the new size still needs more than 3/4 of it; else move and copy. */
   private reallocPoolBlock(p: number, addr: number, size: number, req: AllocRequest): number {
-    const blockSize = this.pools.blockSize[this.pools.szidx[p]!]!;
+    const blockSize = this.pools.blockSizeOf(p);
     let copy = blockSize;
     if (size <= blockSize) {
-      if (4 * size > 3 * blockSize) return addr;
+      if (4 * size > 3 * blockSize) {
+        this.lastAddr = addr;
+        this.lastUsable = blockSize;
+        return addr;
+      }
       copy = size;
     }
     const moved = this.objectMalloc(size, req);
@@ -185,20 +194,20 @@ export class ObmallocModel implements AllocatorModel {
     if (!this.pools.returnBlock(p, addr)) return;
     const usable = this.usable;
     if (usable === null) {
-      this.pools.next[p] = this.freepools;
+      this.pools.setNext(p, this.freepools);
       this.freepools = p;
       return;
     }
     const a = this.arenas.arenaOfPool(p);
-    this.pools.next[p] = this.arenas.freepools[a]!;
+    this.pools.setNext(p, this.arenas.freepools[a]!);
     this.arenas.freepools[a] = p;
     if (usable.poolFreed(a)) this.arenas.freeArena(a, this.ownRequest(req));
   }
 
   usableSize(addr: number): number {
-    if (addr === this.lastAddr) return this.lastUsable;
+    if (addr === this.lastAddr) return this.lastUsable !== IN_BACKING ? this.lastUsable : this.backing.usableSize(addr);
     const p = this.arenas.poolOf(addr);
-    return p === NO_POOL ? this.backing.usableSize(addr) : this.pools.blockSize[this.pools.szidx[p]!]!;
+    return p === NO_POOL ? this.backing.usableSize(addr) : this.pools.blockSizeOf(p);
   }
 
   advanceTime(nowNs: number): void {
@@ -220,7 +229,7 @@ export class ObmallocModel implements AllocatorModel {
   /** 2.4's global freepools list, head first (for findings and tests). */
   globalFreePools(): number[] {
     const out: number[] = [];
-    for (let p = this.freepools; p !== NO_POOL; p = this.pools.next[p]!) out.push(p);
+    for (let p = this.freepools; p !== NO_POOL; p = this.pools.next(p)) out.push(p);
     return out;
   }
 

@@ -76,7 +76,7 @@ describe('obmalloc 2.4 arenas and pools', () => {
     driver.free(5);
     // pool 0 is empty again; a class-2 request reinitialises it: block 0 at the pool start + 48
     expect(driver.malloc(6, 24)).toBe(a0);
-    expect(model.pools.szidx[0]).toBe(2);
+    expect(model.pools.szidx(0)).toBe(2);
   });
 
   it('RSS never drops, whatever is freed', () => {

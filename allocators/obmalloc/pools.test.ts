@@ -21,9 +21,9 @@ function unwrittenPages(model: ObmallocModel): string[] {
       const p = arenas.poolNumber(a, slot);
       const base = pools.addr[p]!;
       if (!space.isResident(base)) missing.push(`header of pool 0x${base.toString(16)}`);
-      const cls = pools.szidx[p]!;
+      const cls = pools.szidx(p);
       if (cls < 0) continue;
-      for (let bi = 0; bi < pools.virgin[p]!; bi++) {
+      for (let bi = 0; bi < pools.virgin(p); bi++) {
         const at = pools.blockAddress(p, bi, cls);
         if (!space.isResident(at)) missing.push(`block ${bi} (${config.alignment * (cls + 1)} B) of pool 0x${base.toString(16)}`);
       }
@@ -71,5 +71,45 @@ describe('obmalloc pool writes without the user touching anything', () => {
     // Blocks 8 (live) and 9 (the carved free-list head) have their first words there.
     const name = pool.toString(16);
     expect(unwrittenPages(model)).toEqual([`block 8 (512 B) of pool 0x${name}`, `block 9 (512 B) of pool 0x${name}`]);
+  });
+});
+
+describe('obmalloc finds the block a pointer names', () => {
+  for (const [name, preset] of [['obmalloc', '2.4'], ['obmalloc-arenafree', '3.11']] as const) {
+    it(`${name}@${preset}: every block of a full pool of every class frees to its own slot`, () => {
+      const { model, driver } = build(name, preset);
+      const { classes, alignment } = model.config;
+      const rnd = seededRandom(7);
+      let id = 0;
+      for (let cls = 0; cls < classes; cls++) {
+        const size = (cls + 1) * alignment;
+        const n = model.pools.nBlocks[cls]!;
+        const ids: number[] = [];
+        for (let i = 0; i < n; i++) ids.push(id), driver.malloc(id++, size);
+        const addrs = ids.map((i) => driver.live.get(i)!.addr);
+        const p = model.arenas.poolOf(addrs[0]!);
+        expect(model.pools.count(p)).toBe(n);
+        // Free all but one in a shuffled order (the pool stays in use and keeps
+        // its list); the LIFO list then hands the blocks back in reverse.
+        const freed = ids.map((_, i) => i).slice(1);
+        for (let i = freed.length - 1; i > 0; i--) {
+          const j = Math.floor(rnd() * (i + 1));
+          [freed[i], freed[j]] = [freed[j]!, freed[i]!];
+        }
+        for (const i of freed) driver.free(ids[i]!);
+        expect(model.pools.count(p)).toBe(1);
+        for (const i of freed.reverse()) expect(driver.malloc(id++, size)).toBe(addrs[i]);
+      }
+    });
+  }
+
+  it('rejects a pointer inside a block and one past the carved blocks', () => {
+    const { model, driver } = build('obmalloc-arenafree', '3.11');
+    const a = driver.malloc(1, 48);
+    const req = { id: 9, event: 0, thread: 0, domain: 0, nowNs: 0 };
+    expect(() => model.free(a + 16, req)).toThrow(/is not a block of the pool/);
+    // Blocks 0 and 1 are carved (1 is the free list); block 2 is virgin.
+    expect(() => model.free(a + 2 * 48, req)).toThrow(/is not a block of the pool/);
+    expect(() => model.free(a - 48, req)).toThrow(/is not a block of the pool/);
   });
 });

@@ -1,8 +1,9 @@
-// Pool state, one slot per pool in typed arrays: the pool header CPython keeps
-// at the start of each pool (ref.count, freeblock, nextoffset, szidx, links)
-// and the free-block list threaded through the pool's blocks. Pool numbers are
-// arena index × pools-per-arena + slot, so an arena object that is reused
-// reuses its pool slots and nothing grows with trace length.
+// Pool state: the pool header CPython keeps at the start of each pool
+// (ref.count, freeblock, nextoffset, szidx, links), one fixed-size record per
+// pool in one typed array, and the free-block list threaded through the
+// pool's blocks. Pool numbers are arena index × pools-per-arena + slot, so an
+// arena object that is reused reuses its pool slots and nothing grows with
+// trace length.
 import type { AddressSpace } from '../address-space.ts';
 import { blocksPerPool, classSize, type ObmallocConfig } from './versions.ts';
 
@@ -13,45 +14,44 @@ const NO_BLOCK = 0xffff;
 /** End of a pool list. */
 export const NO_POOL = -1;
 
-function grownInt32(a: Int32Array, n: number, fill: number): Int32Array {
-  const b = new Int32Array(n).fill(fill);
-  b.set(a);
-  return b;
-}
+// The header record of pool p is hdr[p * HDR .. p * HDR + HDR): its fields
+// share a cache line, so an event reads one line of pool state, not one per field.
+const HDR = 8;
+/** Size class, or DUMMY_SIZE_IDX. */
+const SZIDX = 0;
+/** ref.count: blocks handed out. */
+const COUNT = 1;
+/** freeblock: index of the head block of the free list, -1 when the pool is full. */
+const FREE = 2;
+/** nextoffset as a block index: the first block never put on the free list. */
+const VIRGIN = 3;
+/** nextpool / prevpool: usedpools[] lists (doubly linked) and freepools lists (singly, via next). */
+const NEXT = 4;
+const PREV = 5;
 
 export class PoolTable {
   /** Pool base address. */
   addr: Float64Array = new Float64Array(0);
-  /** Size class, or DUMMY_SIZE_IDX. */
-  szidx: Int32Array = new Int32Array(0);
-  /** ref.count: blocks handed out. */
-  count: Int32Array = new Int32Array(0);
-  /** freeblock: index of the head block of the free list, -1 when the pool is full. */
-  freeHead: Int32Array = new Int32Array(0);
-  /** nextoffset as a block index: the first block never put on the free list. */
-  virgin: Int32Array = new Int32Array(0);
-  /** nextpool / prevpool: usedpools[] lists (doubly linked) and freepools lists (singly, via next). */
-  next: Int32Array = new Int32Array(0);
-  prev: Int32Array = new Int32Array(0);
+  private hdr: Int32Array = new Int32Array(0);
   /**
-   * The next-block links of the pools' free lists (index → next index,
-   * NO_BLOCK ends it): one array per arena object, `maxBlocks` slots a pool,
-   * made when the arena's first pool is initialised and kept when the arena
-   * object is reused. A free() reaches its list in two loads, and nothing is
-   * allocated or copied per pool.
+   * The next-block links of every pool's free list (index → next index,
+   * NO_BLOCK ends it), `maxBlocks` slots a pool at p × maxBlocks: a free()
+   * reaches its link in one load, and nothing is allocated per pool. It grows
+   * with the highest pool number carved (pool numbers fill arena by arena),
+   * not with the arena objects, so a huge arena_size costs only what is used.
    */
-  private arenaLinks: Uint16Array[] = [];
+  private links: Uint16Array = new Uint16Array(0);
   private readonly maxBlocks: number;
-  /** log2 of pools per arena (both sizes are powers of two), to split a pool number. */
-  private readonly lgPoolsPerArena: number;
-  private readonly slotMask: number;
   /** usedpools[]: head pool per size class, or NO_POOL. */
   readonly usedHead: Int32Array;
   /** Blocks per pool and block size per class (precomputed). */
   readonly nBlocks: Int32Array;
   readonly blockSize: Int32Array;
+  /** 1 / block size per class: a block's index is found by a multiplication, checked exactly. */
+  private readonly invBlockSize: Float64Array;
   private readonly header: number;
   private readonly ptr: number;
+  private readonly invPageSize: number;
 
   constructor(
     private readonly config: ObmallocConfig,
@@ -60,32 +60,17 @@ export class PoolTable {
     this.usedHead = new Int32Array(config.classes).fill(NO_POOL);
     this.nBlocks = new Int32Array(config.classes);
     this.blockSize = new Int32Array(config.classes);
+    this.invBlockSize = new Float64Array(config.classes);
     for (let i = 0; i < config.classes; i++) {
       this.nBlocks[i] = blocksPerPool(config, i);
       this.blockSize[i] = classSize(config, i);
+      this.invBlockSize[i] = 1 / classSize(config, i);
     }
     this.header = config.poolHeader;
     this.ptr = config.pointerSize;
+    this.invPageSize = 1 / space.pageSize;
     // Class 0 has the smallest blocks, so the most of them.
     this.maxBlocks = config.classes > 0 ? this.nBlocks[0]! : 0;
-    this.lgPoolsPerArena = Math.log2(config.poolsPerArena);
-    this.slotMask = config.poolsPerArena - 1;
-  }
-
-  /** The links array of pool p's arena. */
-  private linksOf(p: number): Uint16Array {
-    const a = p >>> this.lgPoolsPerArena;
-    let links = this.arenaLinks[a];
-    if (links === undefined) {
-      links = new Uint16Array((this.slotMask + 1) * this.maxBlocks);
-      this.arenaLinks[a] = links;
-    }
-    return links;
-  }
-
-  /** Where pool p's links start in its arena's array. */
-  private linkBase(p: number): number {
-    return (p & this.slotMask) * this.maxBlocks;
   }
 
   get capacity(): number {
@@ -100,21 +85,65 @@ export class PoolTable {
     const addr = new Float64Array(cap);
     addr.set(this.addr);
     this.addr = addr;
-    this.szidx = grownInt32(this.szidx, cap, DUMMY_SIZE_IDX);
-    this.count = grownInt32(this.count, cap, 0);
-    this.freeHead = grownInt32(this.freeHead, cap, -1);
-    this.virgin = grownInt32(this.virgin, cap, 0);
-    this.next = grownInt32(this.next, cap, NO_POOL);
-    this.prev = grownInt32(this.prev, cap, NO_POOL);
+    const hdr = new Int32Array(cap * HDR);
+    hdr.set(this.hdr);
+    for (let p = this.capacity; p < cap; p++) this.clear(hdr, p);
+    this.hdr = hdr;
+  }
+
+  /** Make room in the links for pool numbers below `n` (at most the capacity). */
+  private growLinks(n: number): void {
+    let pools = Math.max(this.links.length / this.maxBlocks, this.config.poolsPerArena);
+    while (pools < n) pools *= 2;
+    const links = new Uint16Array(Math.min(pools, this.capacity) * this.maxBlocks);
+    links.set(this.links);
+    this.links = links;
+  }
+
+  private clear(hdr: Int32Array, p: number): void {
+    const h = p * HDR;
+    hdr[h + SZIDX] = DUMMY_SIZE_IDX;
+    hdr[h + COUNT] = 0;
+    hdr[h + FREE] = -1;
+    hdr[h + VIRGIN] = 0;
+    hdr[h + NEXT] = NO_POOL;
+    hdr[h + PREV] = NO_POOL;
+  }
+
+  /** Size class of pool p, or DUMMY_SIZE_IDX. */
+  szidx(p: number): number {
+    return this.hdr[p * HDR + SZIDX]!;
+  }
+
+  /** Blocks pool p has handed out. */
+  count(p: number): number {
+    return this.hdr[p * HDR + COUNT]!;
+  }
+
+  /** Blocks of pool p carved so far (the virgin mark). */
+  virgin(p: number): number {
+    return this.hdr[p * HDR + VIRGIN]!;
+  }
+
+  /** The pool after p in its list (usedpools[] or a freepools LIFO). */
+  next(p: number): number {
+    return this.hdr[p * HDR + NEXT]!;
+  }
+
+  setNext(p: number, next: number): void {
+    this.hdr[p * HDR + NEXT] = next;
+  }
+
+  /** Block size of pool p (its class must be set). */
+  blockSizeOf(p: number): number {
+    return this.blockSize[this.hdr[p * HDR + SZIDX]!]!;
   }
 
   /** A pool carved from virgin arena space: the header's arenaindex and szidx are written. */
   carve(p: number, address: number): void {
+    if ((p + 1) * this.maxBlocks > this.links.length) this.growLinks(p + 1);
     this.addr[p] = address;
-    this.szidx[p] = DUMMY_SIZE_IDX;
-    this.count[p] = 0;
-    this.freeHead[p] = -1;
-    this.virgin[p] = 0;
+    this.clear(this.hdr, p);
     this.space.touch(address, this.header);
   }
 
@@ -127,12 +156,13 @@ export class PoolTable {
    * of a carved block is a replay bug, not a trace error: the replayer only
    * frees addresses the model handed out.
    */
-  blockIndex(p: number, address: number): number {
-    const cls = this.szidx[p]!;
+  private blockIndex(h: number, p: number, address: number): number {
+    const cls = this.hdr[h + SZIDX]!;
     const offset = address - this.addr[p]! - this.header;
-    const size = this.blockSize[cls]!;
-    const index = offset / size;
-    if (cls < 0 || offset < 0 || index !== Math.floor(index) || index >= this.virgin[p]!) this.notABlock(p, address);
+    // offset × (1/size) is within k·2^-53 of the index k for a block start, so
+    // rounding finds k; the exact product check rejects anything else.
+    const index = Math.round(offset * this.invBlockSize[cls]!);
+    if (cls < 0 || index < 0 || index * this.blockSize[cls]! !== offset || index >= this.hdr[h + VIRGIN]!) this.notABlock(p, address);
     return index;
   }
 
@@ -148,28 +178,26 @@ export class PoolTable {
    * with block 0 handed out and block 1 as the whole free list.
    */
   initPool(p: number, cls: number): number {
-    const head = this.usedHead[cls]!;
-    this.next[p] = head;
-    this.prev[p] = NO_POOL;
-    if (head !== NO_POOL) this.prev[head] = p;
-    this.usedHead[cls] = p;
-    this.count[p] = 1;
-    const base = this.addr[p]!;
+    const hdr = this.hdr;
+    const h = p * HDR;
+    this.linkUsedFront(p, cls);
+    hdr[h + COUNT] = 1;
+    const first = this.addr[p]! + this.header;
     // CPython writes the header here again, but carve() made its page
     // resident and a live arena keeps its pages (see returnBlock).
-    if (this.szidx[p] === cls) {
-      const bi = this.freeHead[p]!;
+    if (hdr[h + SZIDX] === cls) {
+      const bi = hdr[h + FREE]!;
       // An empty pool's list holds every block handed out before plus the
       // pre-carved one, so at least two: the pop cannot empty it.
-      this.freeHead[p] = this.linksOf(p)[this.linkBase(p) + bi]!;
-      return this.blockAddress(p, bi, cls);
+      hdr[h + FREE] = this.links[p * this.maxBlocks + bi]!;
+      return first + bi * this.blockSize[cls]!;
     }
-    this.szidx[p] = cls;
-    this.linksOf(p)[this.linkBase(p) + 1] = NO_BLOCK;
-    this.freeHead[p] = 1;
-    this.virgin[p] = 2;
-    this.writeLinkWord(base + this.header, base + this.header + this.blockSize[cls]!);
-    return base + this.header;
+    hdr[h + SZIDX] = cls;
+    this.links[p * this.maxBlocks + 1] = NO_BLOCK;
+    hdr[h + FREE] = 1;
+    hdr[h + VIRGIN] = 2;
+    this.writeLinkWord(first, first + this.blockSize[cls]!);
+    return first;
   }
 
   /**
@@ -178,27 +206,31 @@ export class PoolTable {
    * written); when there is none the pool is full and leaves the list.
    */
   takeBlock(p: number, cls: number): number {
-    this.count[p]!++;
-    const bi = this.freeHead[p]!;
-    const links = this.linksOf(p);
-    const base = this.linkBase(p);
-    const nxt = links[base + bi]!;
+    const hdr = this.hdr;
+    const links = this.links;
+    const h = p * HDR;
+    const l = p * this.maxBlocks;
+    hdr[h + COUNT]!++;
+    const bi = hdr[h + FREE]!;
+    const size = this.blockSize[cls]!;
+    const addr = this.addr[p]! + this.header + bi * size;
+    const nxt = links[l + bi]!;
     if (nxt !== NO_BLOCK) {
-      this.freeHead[p] = nxt;
-      return this.blockAddress(p, bi, cls);
+      hdr[h + FREE] = nxt;
+      return addr;
     }
-    const v = this.virgin[p]!;
+    const v = hdr[h + VIRGIN]!;
     if (v < this.nBlocks[cls]!) {
-      links[base + v] = NO_BLOCK;
-      this.freeHead[p] = v;
-      this.virgin[p] = v + 1;
-      const prev = this.blockAddress(p, v - 1, cls);
-      this.writeLinkWord(prev, prev + this.blockSize[cls]!);
+      links[l + v] = NO_BLOCK;
+      hdr[h + FREE] = v;
+      hdr[h + VIRGIN] = v + 1;
+      const prev = this.addr[p]! + this.header + (v - 1) * size;
+      this.writeLinkWord(prev, prev + size);
     } else {
-      this.freeHead[p] = -1;
+      hdr[h + FREE] = -1;
       this.unlinkUsed(p, cls);
     }
-    return this.blockAddress(p, bi, cls);
+    return addr;
   }
 
   /**
@@ -209,8 +241,9 @@ export class PoolTable {
    * AddressSpace.
    */
   private writeLinkWord(prev: number, addr: number): void {
-    const page = this.space.pageSize;
-    if (Math.floor(addr / page) !== Math.floor(prev / page)) this.space.touch(addr, this.ptr);
+    // The page size is a power of two, so × 1/page is exact.
+    const inv = this.invPageSize;
+    if (Math.floor(addr * inv) !== Math.floor(prev * inv)) this.space.touch(addr, this.ptr);
   }
 
   /**
@@ -227,47 +260,46 @@ export class PoolTable {
    * hottest write of the model; pools.test.ts checks the invariant.
    */
   returnBlock(p: number, address: number): boolean {
-    const bi = this.blockIndex(p, address);
-    const head = this.freeHead[p]!;
-    this.linksOf(p)[this.linkBase(p) + bi] = head === -1 ? NO_BLOCK : head;
-    this.freeHead[p] = bi;
-    const left = --this.count[p]!;
-    const cls = this.szidx[p]!;
+    const hdr = this.hdr;
+    const h = p * HDR;
+    const bi = this.blockIndex(h, p, address);
+    const head = hdr[h + FREE]!;
+    this.links[p * this.maxBlocks + bi] = head === -1 ? NO_BLOCK : head;
+    hdr[h + FREE] = bi;
+    const left = --hdr[h + COUNT]!;
     if (head === -1) {
-      this.linkUsedFront(p, cls);
+      this.linkUsedFront(p, hdr[h + SZIDX]!);
       return false;
     }
     if (left !== 0) return false;
-    this.unlinkUsed(p, cls);
+    this.unlinkUsed(p, hdr[h + SZIDX]!);
     return true;
   }
 
   linkUsedFront(p: number, cls: number): void {
+    const hdr = this.hdr;
     const head = this.usedHead[cls]!;
-    this.next[p] = head;
-    this.prev[p] = NO_POOL;
-    if (head !== NO_POOL) this.prev[head] = p;
+    hdr[p * HDR + NEXT] = head;
+    hdr[p * HDR + PREV] = NO_POOL;
+    if (head !== NO_POOL) hdr[head * HDR + PREV] = p;
     this.usedHead[cls] = p;
   }
 
   private unlinkUsed(p: number, cls: number): void {
-    const n = this.next[p]!;
-    const pr = this.prev[p]!;
+    const hdr = this.hdr;
+    const h = p * HDR;
+    const n = hdr[h + NEXT]!;
+    const pr = hdr[h + PREV]!;
     if (pr === NO_POOL) this.usedHead[cls] = n;
-    else this.next[pr] = n;
-    if (n !== NO_POOL) this.prev[n] = pr;
-    this.next[p] = NO_POOL;
-    this.prev[p] = NO_POOL;
+    else hdr[pr * HDR + NEXT] = n;
+    if (n !== NO_POOL) hdr[n * HDR + PREV] = pr;
+    hdr[h + NEXT] = NO_POOL;
+    hdr[h + PREV] = NO_POOL;
   }
 
   /** Forget a pool whose arena was given back. */
   release(p: number): void {
-    this.szidx[p] = DUMMY_SIZE_IDX;
-    this.count[p] = 0;
-    this.freeHead[p] = -1;
-    this.virgin[p] = 0;
-    this.next[p] = NO_POOL;
-    this.prev[p] = NO_POOL;
+    this.clear(this.hdr, p);
   }
 
   /**
@@ -275,14 +307,14 @@ export class PoolTable {
    * For findings and checks only: it walks the whole pool.
    */
   liveBlocks(p: number, limit = Infinity): number[] {
-    const cls = this.szidx[p]!;
+    const h = p * HDR;
+    const cls = this.hdr[h + SZIDX]!;
     const out: number[] = [];
-    if (cls < 0 || this.count[p] === 0) return out;
-    const carved = this.virgin[p]!;
+    if (cls < 0 || this.hdr[h + COUNT] === 0) return out;
+    const carved = this.hdr[h + VIRGIN]!;
     const free = new Uint8Array(carved);
-    const links = this.linksOf(p);
-    const base = this.linkBase(p);
-    for (let bi = this.freeHead[p]!; bi !== -1 && bi !== NO_BLOCK; bi = links[base + bi]!) free[bi] = 1;
+    const l = p * this.maxBlocks;
+    for (let bi = this.hdr[h + FREE]!; bi !== -1 && bi !== NO_BLOCK; bi = this.links[l + bi]!) free[bi] = 1;
     for (let i = 0; i < carved && out.length < limit; i++) if (free[i] === 0) out.push(this.blockAddress(p, i, cls));
     return out;
   }

@@ -43,12 +43,12 @@ export function summarizeArena(model: ObmallocModel, a: number): ArenaSummary {
   for (let slot = 0; slot < carved; slot++) {
     const p = arenas.poolNumber(a, slot);
     const resident = space.residentPagesIn(pools.addr[p]!, config.poolSize) * pageBytes;
-    const n = pools.count[p]!;
+    const n = pools.count(p);
     if (n === 0) {
       emptyPoolBytes += resident;
       continue;
     }
-    const bytes = n * pools.blockSize[pools.szidx[p]!]!;
+    const bytes = n * pools.blockSizeOf(p);
     usedPools++;
     liveBlocks += n;
     liveBytes += bytes;
@@ -75,7 +75,7 @@ export function onePinningBlock(model: ObmallocModel, a: number): number | undef
   const { arenas, pools } = model;
   for (let slot = 0; slot < arenas.carved[a]!; slot++) {
     const p = arenas.poolNumber(a, slot);
-    if (pools.count[p]! > 0) return pools.liveBlocks(p, 1)[0];
+    if (pools.count(p) > 0) return pools.liveBlocks(p, 1)[0];
   }
   return undefined;
 }
