@@ -7,12 +7,19 @@ import { ExtentHeap, type ExtentPool, NONE } from './extents.ts';
 import type { PageAllocator } from './page-allocator.ts';
 import type { PageMap } from './page-map.ts';
 import { PAGE, type SmallClass } from './size-classes.ts';
+import { lgWordsFor, SlabBitmaps } from './slab-bitmaps.ts';
 
 /**
- * 32-bit words of region bitmap per slab: enough for the most regions a slab
- * holds (512, the 8-byte class in one page).
+ * A live slab's record in Bins.slabs, indexed by extent: everything the
+ * region paths read, side by side, so that a free() or a fill touches one
+ * cache line of slab state instead of one per field.
  */
-const SLAB_BITMAP_WORDS = 16;
+const REC = 4;
+const R_START = 0;
+const R_NFREE = 1;
+/** Offset of the slab's region bitmap in SlabBitmaps.words. */
+const R_BITMAP = 2;
+const R_BIN = 3;
 
 export class Bins {
   /** slabcur per bin. */
@@ -22,17 +29,16 @@ export class Bins {
   readonly nslabs: Int32Array;
   /** Region size, regions per slab and slab bytes per bin, as typed arrays for the per-event paths. */
   private readonly regSize: Float64Array;
+  /** 1 / region size: free() finds a region's index by a multiplication. */
+  private readonly invRegSize: Float64Array;
   private readonly nregs: Int32Array;
   private readonly slabBytes: Float64Array;
-  /**
-   * Region bitmaps of live slabs (1 = free), SLAB_BITMAP_WORDS words per
-   * bitmap slot, in one array: a free() reaches its bit without chasing an
-   * object. Slots are recycled, so the array follows the number of slabs.
-   */
-  private words = new Uint32Array(64 * SLAB_BITMAP_WORDS);
-  private freeSlots = new Int32Array(64);
-  private nfreeSlots = 0;
-  private slotsUsed = 0;
+  /** log2 of the bitmap words of a slab, per bin. */
+  private readonly lgWords: Int8Array;
+  /** Region bitmaps of live slabs. */
+  private readonly bitmaps = new SlabBitmaps();
+  /** Slab records (REC numbers per extent index); valid while the extent is a live slab. */
+  private slabs = new Float64Array(256 * REC);
 
   constructor(
     private readonly pool: ExtentPool,
@@ -43,11 +49,10 @@ export class Bins {
     this.slabcur = new Int32Array(classes.length).fill(NONE);
     this.nslabs = new Int32Array(classes.length);
     this.regSize = Float64Array.from(classes, (c) => c.size);
+    this.invRegSize = Float64Array.from(classes, (c) => 1 / c.size);
     this.nregs = Int32Array.from(classes, (c) => c.nregs);
     this.slabBytes = Float64Array.from(classes, (c) => c.slabBytes);
-    for (const c of classes) {
-      if (c.nregs > SLAB_BITMAP_WORDS * 32) throw new Error(`jemalloc model: a ${c.size}-byte class has ${c.nregs} regions a slab, more than the bitmap holds`);
-    }
+    this.lgWords = Int8Array.from(classes, (c) => lgWordsFor(c.nregs));
     for (let i = 0; i < classes.length; i++) this.nonfull.push(new ExtentHeap(pool, true));
   }
 
@@ -67,7 +72,7 @@ export class Bins {
     let filled = 0;
     while (filled < n) {
       let slab = this.slabcur[b]!;
-      if (slab === NONE || this.pool.nfree[slab] === 0) {
+      if (slab === NONE || this.slabs[slab * REC + R_NFREE] === 0) {
         slab = this.nonfull[b]!.top();
         if (slab !== NONE) this.nonfull[b]!.remove(slab);
         else {
@@ -76,10 +81,7 @@ export class Bins {
         }
         this.slabcur[b] = slab;
       }
-      while (filled < n && this.pool.nfree[slab]! > 0) {
-        outSlab[at + filled] = slab;
-        out[at + filled++] = this.takeRegion(slab, b);
-      }
+      filled += this.takeRegions(slab, b, n - filled, out, outSlab, at + filled);
     }
     return filled;
   }
@@ -95,50 +97,80 @@ export class Bins {
     if (slab === NONE) return NONE;
     const pool = this.pool;
     pool.bin[slab] = b;
-    pool.nfree[slab] = nregs;
-    const slot = this.takeSlot();
-    pool.slabSlot[slab] = slot;
-    const words = this.words;
-    const base = slot * SLAB_BITMAP_WORDS;
+    const lg = this.lgWords[b]!;
+    const base = this.bitmaps.take(lg);
+    if ((slab + 1) * REC > this.slabs.length) this.growSlabs(slab + 1);
+    const rec = this.slabs;
+    const o = slab * REC;
+    rec[o + R_START] = pool.start[slab]!;
+    rec[o + R_NFREE] = nregs;
+    rec[o + R_BITMAP] = base;
+    rec[o + R_BIN] = b;
+    const words = this.bitmaps.words;
     const full = nregs >>> 5;
     const rest = nregs & 31;
-    for (let w = 0; w < SLAB_BITMAP_WORDS; w++) words[base + w] = w < full ? 0xffffffff : w === full && rest > 0 ? ((1 << rest) - 1) >>> 0 : 0;
+    let w = base;
+    for (const fullEnd = base + full; w < fullEnd; w++) words[w] = 0xffffffff;
+    if (rest > 0) words[w++] = ((1 << rest) - 1) >>> 0;
+    for (const end = base + (1 << lg); w < end; w++) words[w] = 0;
     this.pageMap.registerRange(pool.start[slab]!, this.slabBytes[b]!, slab);
     this.nslabs[b]!++;
     return slab;
   }
 
-  /** Lowest free region of a slab (bitmap_sfu). */
-  private takeRegion(slab: number, b: number): number {
-    const pool = this.pool;
-    const words = this.words;
-    const base = pool.slabSlot[slab]! * SLAB_BITMAP_WORDS;
-    let w = base;
-    while (words[w] === 0) w++;
-    const word = words[w]!;
-    const bit = 31 - Math.clz32((word & -word) >>> 0);
-    words[w] = (word & ~(1 << bit)) >>> 0;
-    pool.nfree[slab]!--;
-    return pool.start[slab]! + ((w - base) * 32 + bit) * this.regSize[b]!;
+  /**
+   * Take up to `want` regions of a slab, lowest free index first (repeated
+   * bitmap_sfu), into out/outSlab from `at`; returns how many. Nothing is freed
+   * meanwhile, so one pass over the bitmap words yields them in that order.
+   */
+  private takeRegions(slab: number, b: number, want: number, out: Float64Array, outSlab: Int32Array, at: number): number {
+    const rec = this.slabs;
+    const o = slab * REC;
+    const nfree = rec[o + R_NFREE]!;
+    const k = want < nfree ? want : nfree;
+    rec[o + R_NFREE] = nfree - k;
+    const words = this.bitmaps.words;
+    const base = rec[o + R_BITMAP]!;
+    const start = rec[o + R_START]!;
+    const regSize = this.regSize[b]!;
+    const end = at + k;
+    let i = at;
+    for (let w = base; i < end; w++) {
+      let word = words[w]! | 0;
+      if (word === 0) continue;
+      const first = (w - base) * 32;
+      do {
+        const low = word & -word;
+        word ^= low;
+        out[i] = start + (first + 31 - Math.clz32(low)) * regSize;
+        outSlab[i++] = slab;
+      } while (word !== 0 && i < end);
+      words[w] = word;
+    }
+    return k;
   }
 
   /** arena_dalloc_bin_locked_step: free a region; an emptied slab goes back to the page allocator at once. */
   free(slab: number, addr: number): void {
-    const pool = this.pool;
-    const b = pool.bin[slab]!;
-    const r = (addr - pool.start[slab]!) / this.regSize[b]!;
-    const words = this.words;
-    const w = pool.slabSlot[slab]! * SLAB_BITMAP_WORDS + (r >>> 5);
+    const rec = this.slabs;
+    const o = slab * REC;
+    const b = rec[o + R_BIN]!;
+    // The offset is an exact multiple of the region size (below 2^21), so the
+    // product with the rounded reciprocal is within far less than ½ of r.
+    const r = Math.round((addr - rec[o + R_START]!) * this.invRegSize[b]!);
+    const words = this.bitmaps.words;
+    const w = rec[o + R_BITMAP]! + (r >>> 5);
     words[w] = (words[w]! | (1 << (r & 31))) >>> 0;
-    const nfree = ++pool.nfree[slab]!;
+    const nfree = rec[o + R_NFREE]! + 1;
+    rec[o + R_NFREE] = nfree;
     const nregs = this.nregs[b]!;
     if (nfree === nregs) {
       // arena_dissociate_bin_slab: slabcur, or a non-full slab (a full one is in no list).
       if (this.slabcur[b] === slab) this.slabcur[b] = NONE;
       else if (nregs > 1) this.nonfull[b]!.remove(slab);
-      this.pageMap.unregisterRange(pool.start[slab]!, this.slabBytes[b]!);
-      this.releaseSlot(pool.slabSlot[slab]!);
-      pool.bin[slab] = -1;
+      this.pageMap.unregisterRange(rec[o + R_START]!, this.slabBytes[b]!);
+      this.bitmaps.release(rec[o + R_BITMAP]!, this.lgWords[b]!);
+      this.pool.bin[slab] = -1;
       this.nslabs[b]!--;
       this.pages.dalloc(slab);
     } else if (nfree === 1 && this.slabcur[b] !== slab) {
@@ -146,40 +178,33 @@ export class Bins {
     }
   }
 
-  private takeSlot(): number {
-    if (this.nfreeSlots > 0) return this.freeSlots[--this.nfreeSlots]!;
-    const slot = this.slotsUsed++;
-    if (slot * SLAB_BITMAP_WORDS >= this.words.length) {
-      const grown = new Uint32Array(this.words.length * 2);
-      grown.set(this.words);
-      this.words = grown;
-      const slots = new Int32Array(this.freeSlots.length * 2);
-      slots.set(this.freeSlots);
-      this.freeSlots = slots;
-    }
-    return slot;
-  }
-
-  private releaseSlot(slot: number): void {
-    this.freeSlots[this.nfreeSlots++] = slot;
-  }
-
   /** arena_bin_lower_slab: a slab that was full becomes slabcur if it is older or lower. */
   private lowerSlab(b: number, slab: number): void {
     const cur = this.slabcur[b]!;
     if (cur !== NONE && this.snadLess(slab, cur)) {
-      if (this.pool.nfree[cur]! > 0) this.nonfull[b]!.push(cur);
+      if (this.slabs[cur * REC + R_NFREE]! > 0) this.nonfull[b]!.push(cur);
       this.slabcur[b] = slab;
     } else {
       this.nonfull[b]!.push(slab);
     }
   }
 
+  /** Free regions of a live slab. */
+  nfreeOf(slab: number): number {
+    return this.slabs[slab * REC + R_NFREE]!;
+  }
+
+  private growSlabs(minSlabs: number): void {
+    const grown = new Float64Array(Math.max(this.slabs.length * 2, minSlabs * REC));
+    grown.set(this.slabs);
+    this.slabs = grown;
+  }
+
   /** Partly used slabs (some regions free, some live), for the slab-slack finding. */
   *partlyUsedSlabs(): Generator<number> {
     for (let b = 0; b < this.classes.length; b++) {
       const cur = this.slabcur[b]!;
-      if (cur !== NONE && this.pool.nfree[cur]! > 0) yield cur;
+      if (cur !== NONE && this.slabs[cur * REC + R_NFREE]! > 0) yield cur;
       const heap = this.nonfull[b]!;
       for (let i = 0; i < heap.length; i++) yield heap.items[i]!;
     }

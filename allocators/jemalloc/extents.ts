@@ -1,7 +1,7 @@
 // Extents (jemalloc's edata_t) as parallel typed arrays, and the extent caches
 // (ecache/eset) that hold the inactive ones. Every extent has a real address in
 // the shared AddressSpace; an index into these arrays stands for the struct.
-import { AddressIndex } from '../address-index.ts';
+import { PageIndex } from './page-index.ts';
 import { NPSIZES, PAGE, pszCeilIndex, pszQuantizeCeil, pszQuantizeFloor, pszSize } from './size-classes.ts';
 
 /** Extent states (extent_state_t), plus a free slot in the pool. */
@@ -29,8 +29,6 @@ export class ExtentPool {
   arena = new Uint8Array(0);
   /** Small bin index for slabs, −1 for large extents. */
   bin = new Int16Array(0);
-  /** Free regions of a slab. */
-  nfree = new Int32Array(0);
   /** Usable size of a large extent (the size class, without the cache-oblivious pad). */
   usize = new Float64Array(0);
   heapPos = new Int32Array(0);
@@ -38,14 +36,14 @@ export class ExtentPool {
   setBin = new Int32Array(0);
   lruPrev = new Int32Array(0);
   lruNext = new Int32Array(0);
-  /** The bitmap slot of a slab (Bins' region bitmaps). */
-  slabSlot = new Int32Array(0);
   /** Inactive extents by first and by past-the-end address: the neighbour lookup of coalescing (emap). */
-  readonly byStart = new AddressIndex(PAGE);
-  readonly byEnd = new AddressIndex(PAGE);
+  readonly byStart = new PageIndex();
+  readonly byEnd = new PageIndex();
   /** High-water count of extent structs (metadata: edata_t come from base memory and are recycled). */
   highWater = 0;
-  private freeSlots: number[] = [];
+  /** Released slots, reused last in first out. */
+  private freeSlots = new Int32Array(64);
+  private nfreeSlots = 0;
   private used = 0;
 
   constructor(initial = 256) {
@@ -78,18 +76,17 @@ export class ExtentPool {
     const bin = new Int16Array(cap);
     bin.set(this.bin);
     this.bin = bin;
-    this.nfree = i32(this.nfree);
     this.heapPos = i32(this.heapPos);
     this.setBin = i32(this.setBin);
     this.lruPrev = i32(this.lruPrev);
     this.lruNext = i32(this.lruNext);
-    this.slabSlot = i32(this.slabSlot);
     this.capacity = cap;
   }
 
   create(start: number, size: number, sn: number, state: number, head: boolean, arena: number): number {
-    let e = this.freeSlots.pop();
-    if (e === undefined) {
+    let e: number;
+    if (this.nfreeSlots > 0) e = this.freeSlots[--this.nfreeSlots]!;
+    else {
       if (this.used === this.capacity) this.grow(this.capacity * 2);
       e = this.used++;
     }
@@ -100,19 +97,23 @@ export class ExtentPool {
     this.head[e] = head ? 1 : 0;
     this.arena[e] = arena;
     this.bin[e] = -1;
-    this.nfree[e] = 0;
     this.usize[e] = 0;
     this.heapPos[e] = NONE;
     this.lruPrev[e] = NONE;
     this.lruNext[e] = NONE;
-    const live = this.used - this.freeSlots.length;
+    const live = this.used - this.nfreeSlots;
     if (live > this.highWater) this.highWater = live;
     return e;
   }
 
   release(e: number): void {
     this.state[e] = ST_FREE_SLOT;
-    this.freeSlots.push(e);
+    if (this.nfreeSlots === this.freeSlots.length) {
+      const grown = new Int32Array(this.freeSlots.length * 2);
+      grown.set(this.freeSlots);
+      this.freeSlots = grown;
+    }
+    this.freeSlots[this.nfreeSlots++] = e;
   }
 
   end(e: number): number {
@@ -154,9 +155,13 @@ export class ExtentHeap {
   ) {}
 
   push(e: number): void {
+    this.pushKeyed(e, this.bySerial ? this.pool.sn[e]! : 0, this.pool.start[e]!);
+  }
+
+  /** push() when the caller has the keys at hand: `sn` (0 for an address-ordered heap) and `start` of `e`. */
+  pushKeyed(e: number, sn: number, start: number): void {
     if (this.length === this.items.length) this.grow();
-    const i = this.length++;
-    this.up(i, e, this.bySerial ? this.pool.sn[e]! : 0, this.pool.start[e]!);
+    this.up(this.length++, e, sn, start);
   }
 
   remove(e: number): void {
@@ -300,6 +305,8 @@ export class ExtentSet {
   lruTail = NONE;
   private readonly heaps: ExtentHeap[] = [];
   private readonly nonEmpty: Uint32Array;
+  /** Bit w set when nonEmpty[w] is not 0: jemalloc 3's 1025 page-count bins are found in two steps, not 33. */
+  private readonly nonEmptyWords: Uint32Array;
   private readonly nbins: number;
   /**
    * Serial and address of each bin's first extent (Infinity when empty):
@@ -309,6 +316,8 @@ export class ExtentSet {
   private readonly topSn: Float64Array;
   private readonly topStart: Float64Array;
   private readonly tables: BinTables;
+  /** order === 'psz-sn-addr', as a field the per-extent paths test. */
+  private readonly bySerial: boolean;
 
   constructor(
     private readonly pool: ExtentPool,
@@ -321,11 +330,14 @@ export class ExtentSet {
     this.nbins = order === 'psz-sn-addr' ? NPSIZES : maxPages + 1;
     for (let i = 0; i < this.nbins; i++) this.heaps.push(new ExtentHeap(pool, order === 'psz-sn-addr'));
     this.nonEmpty = new Uint32Array(Math.ceil(this.nbins / 32));
+    this.nonEmptyWords = new Uint32Array(Math.ceil(this.nonEmpty.length / 32));
     this.topSn = new Float64Array(this.nbins).fill(Infinity);
     this.topStart = new Float64Array(this.nbins).fill(Infinity);
     this.tables = binTablesFor(pad);
+    this.bySerial = order === 'psz-sn-addr';
   }
 
+  /** Only sets in (serial, address) order keep these: first fit reads them, best fit does not. */
   private refreshTop(b: number, heap: ExtentHeap): void {
     if (heap.length === 0) {
       this.topSn[b] = Infinity;
@@ -337,7 +349,7 @@ export class ExtentSet {
   }
 
   private binOf(size: number): number {
-    if (this.order !== 'psz-sn-addr') return Math.min(this.nbins - 1, size / PAGE);
+    if (!this.bySerial) return Math.min(this.nbins - 1, size / PAGE);
     const pages = size / PAGE;
     return pages <= BIN_TABLE_PAGES && Number.isInteger(pages) ? this.tables.floor[pages]! : pszCeilIndex(pszQuantizeFloor(size, this.pad));
   }
@@ -351,20 +363,26 @@ export class ExtentSet {
   insert(e: number): void {
     const pool = this.pool;
     pool.state[e] = this.state;
-    const b = this.binOf(pool.size[e]!);
+    const start = pool.start[e]!;
+    const size = pool.size[e]!;
+    const b = this.binOf(size);
     pool.setBin[e] = b;
     const heap = this.heaps[b]!;
-    heap.push(e);
-    if (heap.items[0] === e) this.refreshTop(b, heap);
-    if (heap.length === 1) this.nonEmpty[b >>> 5] = (this.nonEmpty[b >>> 5]! | (1 << (b & 31))) >>> 0;
+    heap.pushKeyed(e, this.bySerial ? pool.sn[e]! : 0, start);
+    if (heap.items[0] === e && this.bySerial) this.refreshTop(b, heap);
+    if (heap.length === 1) {
+      const w = b >>> 5;
+      if (this.nonEmpty[w] === 0) this.nonEmptyWords[w >>> 5] = (this.nonEmptyWords[w >>> 5]! | (1 << (w & 31))) >>> 0;
+      this.nonEmpty[w] = (this.nonEmpty[w]! | (1 << (b & 31))) >>> 0;
+    }
     pool.lruPrev[e] = this.lruTail;
     pool.lruNext[e] = NONE;
     if (this.lruTail !== NONE) pool.lruNext[this.lruTail] = e;
     else this.lruHead = e;
     this.lruTail = e;
-    pool.byStart.set(pool.start[e]!, e);
-    pool.byEnd.set(pool.end(e), e);
-    this.npages += pool.size[e]! / PAGE;
+    pool.byStart.set(start, e);
+    pool.byEnd.set(start + size, e);
+    this.npages += size / PAGE;
     this.count++;
   }
 
@@ -376,31 +394,49 @@ export class ExtentSet {
     const heap = this.heaps[b]!;
     const wasTop = heap.items[0] === e;
     heap.remove(e);
-    if (wasTop) this.refreshTop(b, heap);
-    if (heap.length === 0) this.nonEmpty[b >>> 5] = (this.nonEmpty[b >>> 5]! & ~(1 << (b & 31))) >>> 0;
+    if (wasTop && this.bySerial) this.refreshTop(b, heap);
+    if (heap.length === 0) {
+      const w = b >>> 5;
+      const word = (this.nonEmpty[w]! & ~(1 << (b & 31))) >>> 0;
+      this.nonEmpty[w] = word;
+      if (word === 0) this.nonEmptyWords[w >>> 5] = (this.nonEmptyWords[w >>> 5]! & ~(1 << (w & 31))) >>> 0;
+    }
     const p = pool.lruPrev[e]!;
     const n = pool.lruNext[e]!;
     if (p !== NONE) pool.lruNext[p] = n;
     else this.lruHead = n;
     if (n !== NONE) pool.lruPrev[n] = p;
     else this.lruTail = p;
-    pool.byStart.delete(pool.start[e]!);
-    pool.byEnd.delete(pool.end(e));
-    this.npages -= pool.size[e]! / PAGE;
+    const start = pool.start[e]!;
+    const size = pool.size[e]!;
+    pool.byStart.delete(start);
+    pool.byEnd.delete(start + size);
+    this.npages -= size / PAGE;
     this.count--;
     pool.state[e] = ST_ACTIVE;
   }
 
   /** First non-empty bin ≥ `from`, or −1. */
   private nextBin(from: number): number {
+    const nonEmpty = this.nonEmpty;
     let w = from >>> 5;
-    if (w >= this.nonEmpty.length) return -1;
-    let word = (this.nonEmpty[w]! & ~((1 << (from & 31)) - 1)) >>> 0;
-    for (;;) {
-      if (word !== 0) return w * 32 + (31 - Math.clz32((word & -word) >>> 0));
-      if (++w >= this.nonEmpty.length) return -1;
-      word = this.nonEmpty[w]!;
+    if (w >= nonEmpty.length) return -1;
+    let word = nonEmpty[w]! & ~((1 << (from & 31)) - 1);
+    if (word === 0) {
+      // The next non-empty word, from the summary bitmap.
+      const summary = this.nonEmptyWords;
+      w++;
+      let s = w >>> 5;
+      if (s >= summary.length) return -1;
+      let sword = summary[s]! & ~((1 << (w & 31)) - 1);
+      while (sword === 0) {
+        if (++s >= summary.length) return -1;
+        sword = summary[s]! | 0;
+      }
+      w = s * 32 + 31 - Math.clz32(sword & -sword);
+      word = nonEmpty[w]! | 0;
     }
+    return w * 32 + 31 - Math.clz32(word & -word);
   }
 
   /**
@@ -409,22 +445,44 @@ export class ExtentSet {
    * are not considered (opt_lg_extent_max_active_fit, dirty cache only).
    */
   firstFit(size: number, lgMaxFit: number): number {
+    if (this.count === 0) return NONE;
+    const from = this.fitBin(size);
+    // A shift for the usual exponents: `2 ** n` with a variable n is a Math.pow call.
+    const to = lgMaxFit >= 64 ? this.nbins - 1 : this.lastBinAtMost(lgMaxFit < 31 ? size * (1 << lgMaxFit) : size * 2 ** lgMaxFit);
+    if (from > to) return NONE;
     let best = -1;
     let bestSn = Infinity;
     let bestStart = Infinity;
     const topSn = this.topSn;
     const topStart = this.topStart;
-    const limit = lgMaxFit >= 64 ? Infinity : size * 2 ** lgMaxFit;
-    for (let b = this.nextBin(this.fitBin(size)); b >= 0; b = this.nextBin(b + 1)) {
-      if (pszSize(b) > limit) break;
-      const sn = topSn[b]!;
-      if (best < 0 || sn < bestSn || (sn === bestSn && topStart[b]! < bestStart)) {
-        best = b;
-        bestSn = sn;
-        bestStart = topStart[b]!;
+    const nonEmpty = this.nonEmpty;
+    // Every non-empty bin in [from, to], word by word, lowest bit first.
+    const lastWord = to >>> 5;
+    for (let w = from >>> 5; w <= lastWord; w++) {
+      let word = nonEmpty[w]! | 0;
+      if (w === from >>> 5) word &= ~((1 << (from & 31)) - 1);
+      if (w === lastWord && (to & 31) !== 31) word &= (1 << ((to & 31) + 1)) - 1;
+      while (word !== 0) {
+        const low = word & -word;
+        word ^= low;
+        const b = w * 32 + 31 - Math.clz32(low);
+        const sn = topSn[b]!;
+        if (sn < bestSn || (sn === bestSn && topStart[b]! < bestStart)) {
+          best = b;
+          bestSn = sn;
+          bestStart = topStart[b]!;
+        }
       }
     }
     return best < 0 ? NONE : this.heaps[best]!.top();
+  }
+
+  /** The last bin whose page-size class is at most `bytes` (−1 if none). */
+  private lastBinAtMost(bytes: number): number {
+    const last = this.nbins - 1;
+    if (bytes >= pszSize(last)) return last;
+    const i = pszCeilIndex(bytes);
+    return pszSize(i) === bytes ? i : i - 1;
   }
 
   /** jemalloc 3 runs_avail: the smallest extent ≥ size, lowest address among equals. */

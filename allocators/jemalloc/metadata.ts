@@ -14,6 +14,8 @@ const LEAF_ENTRIES = 2 ** RTREE_LEAF_BITS;
 export class Metadata {
   private readonly blocks: { start: number; length: number }[] = [];
   private cursor = 0;
+  /** Page-rounded end of what has been written of the current base block. */
+  private writtenEnd = 0;
   private blockEnd = 0;
   private structsCounted = 0;
   private readonly leaves = new Map<number, number>();
@@ -38,10 +40,17 @@ export class Metadata {
       if (start === 0) return 0;
       this.blocks.push({ start, length });
       at = start;
+      this.writtenEnd = start;
       this.blockEnd = start + length;
     }
     this.cursor = at + bytes;
-    this.space.touch(at, bytes);
+    // Base memory is never purged and is handed out upwards, so a range that
+    // ends within the pages already written needs no AddressSpace call.
+    if (at + bytes > this.writtenEnd) {
+      this.space.touch(at, bytes);
+      const page = this.space.pageSize;
+      this.writtenEnd = Math.ceil((at + bytes) / page) * page;
+    }
     return at;
   }
 
@@ -50,6 +59,17 @@ export class Metadata {
     if (highWater <= this.structsCounted) return;
     this.alloc((highWater - this.structsCounted) * EXTENT_STRUCT_BYTES);
     this.structsCounted = highWater;
+  }
+
+  /** Write the rtree entries of `count` consecutive pages from `firstPage`. */
+  registerPages(firstPage: number, count: number): void {
+    if (!this.useRtree) return;
+    // One registration per leaf page the entries fall on: the others would
+    // find that page already written. Leaves hold a whole number of leaf
+    // pages, so leaf-page boundaries are multiples of entriesPerLeafPage.
+    const perLeafPage = this.space.pageSize / RTREE_ENTRY_BYTES;
+    const end = firstPage + count;
+    for (let p = firstPage; p < end; p = (Math.floor(p / perLeafPage) + 1) * perLeafPage) this.registerPage(p);
   }
 
   /** Write the rtree entry of one page (emap registration): its leaf page becomes resident. */

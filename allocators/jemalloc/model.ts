@@ -24,6 +24,9 @@ const HUGE_ARENA = 1;
 /** Arena index of jemalloc 3 huge chunks, which belong to no arena. */
 const NO_ARENA = 255;
 const CACHELINE = 64;
+/** log2(PAGE / CACHELINE): the random offset of an unaligned large block is one of 64 cache lines. */
+const LG_CACHELINES_PER_PAGE = 6;
+const LARGE_BIN_TABLE_PAGES = 65536;
 
 interface ThreadState {
   tcache: ThreadCache | null;
@@ -47,6 +50,8 @@ export class JemallocModel implements AllocatorModel {
   nowNs = 0;
   /** Large size classes a thread cache keeps, smallest first; bin = nsmall + index. */
   private readonly largeCached: number[] = [];
+  /** Thread-cache bin of each page count up to tcache_max (−1: not a cached class). */
+  private readonly largeBinOfPages: Int16Array;
   private readonly serial = { next: 1 };
   private readonly offsetRng = new Lcg32(0x2545f491);
   private readonly tickerRng = new Lcg32(0x6c8e9cf5);
@@ -117,6 +122,13 @@ export class JemallocModel implements AllocatorModel {
         if (s > this.table.maxSmall) this.largeCached.push(s);
       }
     }
+    // The table covers the classes up to 256 MiB (jemalloc caps tcache_max far lower); larger ones are searched.
+    const tablePages = Math.min(LARGE_BIN_TABLE_PAGES, this.largeCached.length > 0 ? this.largeCached[this.largeCached.length - 1]! / PAGE + 1 : 0);
+    this.largeBinOfPages = new Int16Array(tablePages).fill(-1);
+    for (let i = 0; i < this.largeCached.length; i++) {
+      const pages = this.largeCached[i]! / PAGE;
+      if (pages < tablePages) this.largeBinOfPages[pages] = config.small.length + i;
+    }
     // The arena's own structs (arena_t with its extent caches and bins) are
     // written at start-up; sizes are estimates from the 5.3 / 3.6 structs.
     this.meta.alloc(gen5 ? 72 * 1024 : 4 * 1024);
@@ -158,7 +170,10 @@ export class JemallocModel implements AllocatorModel {
     return arena === HUGE_ARENA ? this.huge : arena === ARENA0 ? this.arena : null;
   }
 
+  /** Thread-cache bin of a large usable size (a page multiple), or −1. */
   private largeBin(usize: number): number {
+    const pages = usize / PAGE;
+    if (pages < this.largeBinOfPages.length) return this.largeBinOfPages[pages]!;
     for (let i = 0; i < this.largeCached.length; i++) if (this.largeCached[i] === usize) return this.config.small.length + i;
     return -1;
   }
@@ -245,8 +260,8 @@ export class JemallocModel implements AllocatorModel {
     // cache_oblivious (arena_cache_oblivious_randomize): a random cache-line
     // offset into the pad page, drawn from a seeded PRNG so runs repeat.
     if (cfg.largePad > 0 && alignment < PAGE) {
-      const unit = Math.max(CACHELINE, alignment);
-      addr += this.offsetRng.lgRange(Math.log2(PAGE / unit)) * unit;
+      if (alignment <= CACHELINE) addr += this.offsetRng.lgRange(LG_CACHELINES_PER_PAGE) * CACHELINE;
+      else addr += this.offsetRng.lgRange(Math.log2(PAGE / alignment)) * alignment;
     }
     this.pageMap.registerRange(this.pool.start[e]!, PAGE, e);
     this.meta.registerPage(this.pool.end(e) / PAGE - 1);

@@ -78,7 +78,8 @@ export class Pac implements PageAllocator {
   /** Carve [aligned start, +size) out of `e`; the lead and trail go back to `set` (recorded or not). */
   private splitInterior(set: ExtentSet, e: number, size: number, align: number, record: boolean): number {
     const pool = this.pool;
-    const lead = Math.ceil(pool.start[e]! / align) * align - pool.start[e]!;
+    // Extents are page-aligned: only a larger alignment can leave a lead.
+    const lead = align > PAGE ? Math.ceil(pool.start[e]! / align) * align - pool.start[e]! : 0;
     if (lead > 0) {
       const rest = pool.split(e, lead);
       if (record) this.record(set, e);

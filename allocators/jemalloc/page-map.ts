@@ -2,19 +2,19 @@
 // malloc_usable_size() find the extent of a pointer. Slabs register every page
 // (interior lookups); large extents register the page the user pointer is in.
 import type { Metadata } from './metadata.ts';
-import { AddressIndex } from '../address-index.ts';
+import { PageIndex } from './page-index.ts';
 import { PAGE } from './size-classes.ts';
 
 export class PageMap {
-  private readonly index = new AddressIndex(PAGE);
+  private readonly index = new PageIndex();
 
   constructor(private readonly meta: Metadata) {}
 
   registerRange(start: number, bytes: number, e: number): void {
-    for (let a = start, end = start + bytes; a < end; a += PAGE) {
-      this.index.set(a, e);
-      this.meta.registerPage(a / PAGE);
-    }
+    const pages = Math.ceil(bytes / PAGE);
+    if (pages === 1) this.index.set(start, e);
+    else this.index.setRun(start, pages, e);
+    this.meta.registerPages(Math.floor(start / PAGE), pages);
   }
 
   unregisterRange(start: number, bytes: number): void {

@@ -39,7 +39,7 @@ describe('small allocations', () => {
     alloc(t, 100);
     const slab = t.m.pageMap.lookup(alloc(t, 100));
     // 256 regions, 100 taken by the fill.
-    expect(t.m.pool.nfree[slab]).toBe(156);
+    expect(t.m.bins.nfreeOf(slab)).toBe(156);
   });
 
   it('flushes the older half of a full thread-cache bin back to its slab', () => {

@@ -63,7 +63,7 @@ export function findRetention(m: JemallocModel): RetentionFinding[] {
   const pool = m.pool;
   for (const s of m.bins.partlyUsedSlabs()) {
     const cls = cfg.small[pool.bin[s]!]!;
-    const live = cls.nregs - pool.nfree[s]!;
+    const live = cls.nregs - m.bins.nfreeOf(s);
     const resident = m.space.residentPagesIn(pool.start[s]!, cls.slabBytes) * PAGE;
     const free = Math.max(0, resident - live * cls.size);
     if (free === 0) continue;
