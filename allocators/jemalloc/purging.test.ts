@@ -153,3 +153,24 @@ describe('eager coalescing of large dirty extents', () => {
     expect(arena.dirty.npages * 4096).toBe(1000 * 69632);
   });
 });
+
+describe('decay eviction order (ecache_evict)', () => {
+  it('merges an LRU dirty extent with one free neighbour and sends it to the back, purging an isolated extent first', () => {
+    const t = makeModel('5.3', { tcache: false });
+    // 4 KiB blocks: one region per one-page slab, carved in address order.
+    const x = Array.from({ length: 5 }, () => alloc(t, 4096, 0));
+    for (let i = 1; i < 5; i++) expect(x[i]! - x[i - 1]!).toBe(4096);
+    // Freed slabs become dirty one-page extents, not merged yet (delayed coalescing below 16 KiB):
+    // LRU order x0, x1, x3; x0 and x1 touch, x3 lies between live x2 and x4.
+    for (const i of [0, 1, 3]) release(t, x[i]!, 0);
+    const arena = t.m.arena as unknown as Pac;
+    expect(arena.dirty.count).toBe(3);
+    // Purge one page's worth down to a limit of 2 pages (what a decay epoch asks for).
+    (arena as unknown as { purge(set: unknown, limit: number, max: number, fully: boolean): void }).purge(arena.dirty, 2, 1, false);
+    // x0 merged with x1 and went to the back of the LRU; x3, the new head, had no free neighbour and was purged.
+    expect(t.space.residentPagesIn(x[3]!, 4096)).toBe(0);
+    expect(t.space.residentPagesIn(x[0]!, 8192)).toBe(2);
+    expect(arena.dirty.count).toBe(1);
+    expect(arena.dirty.npages).toBe(2);
+  });
+});
