@@ -7,6 +7,7 @@ import {
   calibrationModels,
   calibrationPlan,
   compareRss,
+  median,
   pairRuns,
   realPace,
   worstErrors,
@@ -151,6 +152,37 @@ describe('comparing runs', () => {
     ]);
     const other = run('jemalloc (real)', '5.3.0', [mark('A', 4, 1)], 1, 1);
     expect(() => pairRuns(model, other)).toThrow(/mark 1 is "A" at event 3 in the model run but "A" at event 4/);
+  });
+
+  it('compares with the median of several real runs and records how far outside their range the model lies', () => {
+    const model = run('jemalloc', '5.3', [mark('T', 5, 208 * MiB), mark('U', 9, 190 * MiB)], 250 * MiB, 208 * MiB);
+    const reals = [
+      run('jemalloc (real)', '5.3.0', [mark('T', 5, 188 * MiB), mark('U', 9, 189 * MiB)], 245 * MiB, 195 * MiB),
+      run('jemalloc (real)', '5.3.0', [mark('T', 5, 201 * MiB), mark('U', 9, 192 * MiB)], 244 * MiB, 201 * MiB),
+      run('jemalloc (real)', '5.3.0', [mark('T', 5, 188 * MiB), mark('U', 9, 191 * MiB)], 245 * MiB, 195 * MiB),
+    ];
+    reals[1]!.replay.seconds = 3;
+    const pair = pairRuns(model, reals);
+    expect(pair.realRuns).toBe(3);
+    expect(pair.realSeconds).toBe(1); // median of 1, 3, 1
+    const [t, u, peak] = pair.points;
+    // T: median 188 MiB, range 188–201: the model (208) is 20 MiB above the median, 7 MiB above the range.
+    expect([t!.realBytes, t!.errorBytes, t!.spread]).toEqual([188 * MiB, 20 * MiB, { runs: 3, realMinBytes: 188 * MiB, realMaxBytes: 201 * MiB, outsideBytes: 7 * MiB }]);
+    // U: 190 MiB lies within 189–192 MiB: outside 0, though the error against the median (191) is −1 MiB.
+    expect([u!.errorBytes, u!.spread!.outsideBytes]).toEqual([-1 * MiB, 0]);
+    // Below the range counts negative: peak 250 vs 244–245 is +5 MiB outside.
+    expect(peak!.spread!.outsideBytes).toBe(5 * MiB);
+    const worst = worstErrors([{ name: 's', path: 's.csv', sha256: '', events: 1, skipped: null, note: null, pairs: [pair] }], ['jemalloc']);
+    expect([worst[0]!.byOutside!.point, worst[0]!.byOutside!.outsideBytes]).toEqual(['T', 7 * MiB]);
+    // One real run: no spread, nothing outside to rank.
+    const single = pairRuns(model, reals[0]!);
+    expect(single.points[0]!.spread).toBeUndefined();
+    expect(worstErrors([{ name: 's', path: 's.csv', sha256: '', events: 1, skipped: null, note: null, pairs: [single] }], ['jemalloc'])[0]!.byOutside).toBeNull();
+  });
+
+  it('takes the median of an even count as the mean of the middle two', () => {
+    expect(median([4, 1, 3, 2])).toBe(2);
+    expect(median([7])).toBe(7);
   });
 
   it("gives the real replay's pace as whole wall ns per event", () => {

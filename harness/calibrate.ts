@@ -188,12 +188,28 @@ export interface RssComparison {
   errorPct: number | null;
 }
 
+/**
+ * How far apart repeated real runs landed at one point. Real jemalloc is not
+ * repeatable: its decay follows the wall clock and purges whole extents when
+ * an epoch passes, so the same mark of the same trace differs run to run.
+ */
+export interface RealSpread {
+  /** Real runs compared (the point's realBytes is their median). */
+  runs: number;
+  realMinBytes: number;
+  realMaxBytes: number;
+  /** How far the model lies outside [min, max]: model − max above it, model − min below it, 0 inside. */
+  outsideBytes: number;
+}
+
 export interface PointComparison extends RssComparison {
   /** A mark's label, or "peak" / "final". */
   point: string;
   kind: 'mark' | 'peak' | 'final';
   /** The mark's event index (null for peak and final). */
   event: number | null;
+  /** Present when the real allocator ran more than once. */
+  spread?: RealSpread;
 }
 
 export interface CalibrationPair {
@@ -203,8 +219,10 @@ export interface CalibrationPair {
   real: string;
   modelStatus: RunStatus;
   realStatus: RunStatus;
-  /** Wall time of the real replay (its clock, which jemalloc's decay follows), seconds. */
+  /** Wall time of the real replay (its clock, which jemalloc's decay follows), seconds; the median of several runs. */
   realSeconds: number;
+  /** Real runs behind each point (1, or the --real-runs count). */
+  realRuns: number;
   points: PointComparison[];
 }
 
@@ -214,27 +232,54 @@ export function compareRss(modelBytes: number, realBytes: number): RssComparison
   return { modelBytes, realBytes, errorBytes, errorPct };
 }
 
-/** Pair a model run with the real run of the same trace: marks in order (they must agree), then peak and final. */
-export function pairRuns(model: RunResult, real: RunResult): CalibrationPair {
+/** The median of a few numbers (the mean of the middle two when their count is even, rounded down). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : Math.floor((sorted[mid - 1]! + sorted[mid]!) / 2);
+}
+
+/** Compare a model figure with the same figure of one or more real runs (their median, and their spread when several). */
+function comparePoint(modelBytes: number, realBytes: readonly number[]): RssComparison & { spread?: RealSpread } {
+  const out: RssComparison & { spread?: RealSpread } = compareRss(modelBytes, median(realBytes));
+  if (realBytes.length > 1) {
+    const min = Math.min(...realBytes);
+    const max = Math.max(...realBytes);
+    out.spread = { runs: realBytes.length, realMinBytes: min, realMaxBytes: max, outsideBytes: modelBytes > max ? modelBytes - max : modelBytes < min ? modelBytes - min : 0 };
+  }
+  return out;
+}
+
+/**
+ * Pair a model run with the real run(s) of the same trace: marks in order
+ * (they must agree), then peak and final. With several real runs each point
+ * compares with their median and records their spread.
+ */
+export function pairRuns(model: RunResult, realRuns: RunResult | readonly RunResult[]): CalibrationPair {
+  const reals = Array.isArray(realRuns) ? (realRuns as readonly RunResult[]) : [realRuns as RunResult];
+  const real = reals[0]!;
   const points: PointComparison[] = [];
-  const n = Math.min(model.marks.length, real.marks.length);
+  const n = Math.min(model.marks.length, ...reals.map((r) => r.marks.length));
   for (let i = 0; i < n; i++) {
     const m = model.marks[i]!;
-    const r = real.marks[i]!;
-    if (m.label !== r.label || m.event !== r.event) {
-      throw new Error(`calibration of ${model.trace.name}: mark ${i + 1} is "${m.label}" at event ${m.event} in the model run but "${r.label}" at event ${r.event} in the real run`);
+    for (const run of reals) {
+      const r = run.marks[i]!;
+      if (m.label !== r.label || m.event !== r.event) {
+        throw new Error(`calibration of ${model.trace.name}: mark ${i + 1} is "${m.label}" at event ${m.event} in the model run but "${r.label}" at event ${r.event} in the real run`);
+      }
     }
-    points.push({ point: m.label, kind: 'mark', event: m.event, ...compareRss(m.rssBytes, r.rssBytes) });
+    points.push({ point: m.label, kind: 'mark', event: m.event, ...comparePoint(m.rssBytes, reals.map((r) => r.marks[i]!.rssBytes)) });
   }
   // A run that stopped early (allocation failure) has fewer marks: the missing ones are not compared.
-  points.push({ point: 'peak', kind: 'peak', event: null, ...compareRss(model.peakRssBytes, real.peakRssBytes) });
-  points.push({ point: 'final', kind: 'final', event: null, ...compareRss(model.finalRssBytes, real.finalRssBytes) });
+  points.push({ point: 'peak', kind: 'peak', event: null, ...comparePoint(model.peakRssBytes, reals.map((r) => r.peakRssBytes)) });
+  points.push({ point: 'final', kind: 'final', event: null, ...comparePoint(model.finalRssBytes, reals.map((r) => r.finalRssBytes)) });
   return {
     model: `${model.model.name}@${model.model.preset}`,
     real: `${real.model.name}@${real.model.preset}`,
     modelStatus: model.status,
-    realStatus: real.status,
-    realSeconds: real.replay.seconds,
+    realStatus: reals.find((r) => r.status !== 'ok')?.status ?? 'ok',
+    realSeconds: median(reals.map((r) => r.replay.seconds)),
+    realRuns: reals.length,
     points,
   };
 }
@@ -257,6 +302,9 @@ export interface WorstError {
   trace: string;
   point: string;
   comparison: RssComparison;
+  /** For byOutside: model − the nearest end of the real spread. */
+  outsideBytes?: number;
+  spread?: RealSpread;
 }
 
 export interface ModelWorst {
@@ -266,6 +314,8 @@ export interface ModelWorst {
   byPct: WorstError | null;
   /** Largest |error bytes| over all marks of all traces. */
   byBytes: WorstError | null;
+  /** With several real runs: the mark where the model lies farthest outside the real runs' spread (null when none is outside, or one real run). */
+  byOutside: WorstError | null;
   /** Marks compared. */
   marks: number;
 }
@@ -277,7 +327,7 @@ function modelName(spec: string): string {
 /** The worst mark per model over every calibrated trace (marks only: peak and final are shown per trace). */
 export function worstErrors(traces: readonly CalibrationTrace[], models: readonly string[]): ModelWorst[] {
   return models.map((name) => {
-    const out: ModelWorst = { model: name, byPct: null, byBytes: null, marks: 0 };
+    const out: ModelWorst = { model: name, byPct: null, byBytes: null, byOutside: null, marks: 0 };
     for (const t of traces) {
       for (const pair of t.pairs) {
         if (modelName(pair.model) !== name) continue;
@@ -287,6 +337,10 @@ export function worstErrors(traces: readonly CalibrationTrace[], models: readonl
           const entry: WorstError = { model: pair.model, trace: t.name, point: p.point, comparison: compareRss(p.modelBytes, p.realBytes) };
           if (p.errorPct !== null && (out.byPct === null || Math.abs(p.errorPct) > Math.abs(out.byPct.comparison.errorPct!))) out.byPct = entry;
           if (out.byBytes === null || Math.abs(p.errorBytes) > Math.abs(out.byBytes.comparison.errorBytes)) out.byBytes = entry;
+          const outside = p.spread?.outsideBytes ?? 0;
+          if (outside !== 0 && (out.byOutside === null || Math.abs(outside) > Math.abs(out.byOutside.outsideBytes ?? 0))) {
+            out.byOutside = { ...entry, outsideBytes: outside, spread: p.spread };
+          }
         }
       }
     }
@@ -312,6 +366,8 @@ export interface CalibrateOptions {
   params?: Record<string, ParamValues>;
   /** Extra environment for the real runs (`MALLOC_CONF=tcache:false`), to match a changed model parameter. */
   env?: Record<string, string>;
+  /** Replay each trace through the real allocators this many times (default 1); points compare with the median. */
+  realRuns?: number;
   lenient: boolean;
   /** Called when a step starts (for a progress line). */
   onStep?: (text: string) => void;
@@ -322,7 +378,7 @@ export interface CalibrationResult {
   tool: ResultFile['tool'];
   /** ISO time the file was written (timing field). */
   createdAt: string;
-  options: { models: string[]; touch: TouchPolicy; idleMs: number; tickNs: number | 'auto'; lenient: boolean; params: string[]; env: Record<string, string> };
+  options: { models: string[]; touch: TouchPolicy; idleMs: number; tickNs: number | 'auto'; realRuns: number; lenient: boolean; params: string[]; env: Record<string, string> };
   traces: CalibrationTrace[];
   worst: ModelWorst[];
   /** Every run, model and real, without address maps (report and compare can read them). */
@@ -363,22 +419,31 @@ export async function calibrateSource(inner: TraceSource, specs: readonly ModelS
     return { trace: { name, path, sha256, events: 0, skipped: plan.skip, note: null, pairs: [] }, runs: [] };
   }
   const source = new CalibrationSource(inner, { tickNs: options.tickNs === 'auto' ? 0 : (options.tickNs ?? 0), idleNs: options.idleMs * 1e6, liveLimitBytes: plan.liveLimitBytes });
-  options.onStep?.(`${name}: real ${specs.map((s) => s.name).join(', ')}`);
-  const realRuns = await runRealTrace(source, {
-    allocators: specs.map((s) => REAL_COUNTERPART[s.name]!),
-    touch: options.touch,
-    idleMs: options.idleMs,
-    tickNs: 0,
-    lenient: options.lenient,
-    ...(options.env ? { env: options.env } : {}),
-  });
+  const repeats = options.realRuns ?? 1;
+  // realRuns[k][i]: the k-th real replay of the i-th model's counterpart.
+  const realRuns: RunResult[][] = [];
+  for (let k = 0; k < repeats; k++) {
+    options.onStep?.(`${name}: real ${specs.map((s) => s.name).join(', ')}${repeats > 1 ? ` (run ${k + 1} of ${repeats})` : ''}`);
+    realRuns.push(
+      await runRealTrace(source, {
+        allocators: specs.map((s) => REAL_COUNTERPART[s.name]!),
+        touch: options.touch,
+        idleMs: options.idleMs,
+        tickNs: 0,
+        lenient: options.lenient,
+        ...(options.env ? { env: options.env } : {}),
+      }),
+    );
+  }
   const cut = source.cutAtEvent;
   const runs: RunResult[] = [];
   const pairs: CalibrationPair[] = [];
   for (const [i, spec] of specs.entries()) {
     options.onStep?.(`${name}: model ${formatModelSpec(spec)}`);
-    const realRun = realRuns[i]!;
-    const modelSource = options.tickNs === 'auto' ? new CalibrationSource(inner, { tickNs: realPace(realRun), idleNs: options.idleMs * 1e6, liveLimitBytes: plan.liveLimitBytes }) : source;
+    const reals = realRuns.map((run) => run[i]!);
+    const realRun = reals[0]!;
+    const pace = median(reals.map((r) => realPace(r)));
+    const modelSource = options.tickNs === 'auto' ? new CalibrationSource(inner, { tickNs: pace, idleNs: options.idleMs * 1e6, liveLimitBytes: plan.liveLimitBytes }) : source;
     const instance = createModel(spec, options.params ?? {}, { bits: 64 });
     const modelRun = await replay(modelSource, instance, {
       touch: options.touch,
@@ -388,7 +453,8 @@ export async function calibrateSource(inner: TraceSource, specs: readonly ModelS
       lenient: options.lenient,
       addressMaps: false,
     });
-    pairs.push(pairRuns(modelRun, realRun));
+    pairs.push(pairRuns(modelRun, reals));
+    // The first real run stands for the others in the JSON's runs (reports and compare read it).
     runs.push(modelRun, realRun);
   }
   const note = cut !== null && plan.liveLimitBytes !== null ? cutNote(cut, plan.liveLimitBytes) : null;
@@ -413,7 +479,7 @@ export async function calibrate(paths: readonly string[], options: CalibrateOpti
   }
   return {
     schema: CALIBRATION_SCHEMA,
-    options: { models: specs.map(formatModelSpec), touch: options.touch, idleMs: options.idleMs, tickNs: options.tickNs ?? 0, lenient: options.lenient, params: paramList(options.params), env: { ...options.env } },
+    options: { models: specs.map(formatModelSpec), touch: options.touch, idleMs: options.idleMs, tickNs: options.tickNs ?? 0, realRuns: options.realRuns ?? 1, lenient: options.lenient, params: paramList(options.params), env: { ...options.env } },
     traces,
     worst: worstErrors(traces, specs.map((s) => s.name)),
     runs,

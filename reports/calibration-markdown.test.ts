@@ -22,6 +22,7 @@ const sawtooth: CalibrationTrace = {
       modelStatus: 'ok',
       realStatus: 'ok',
       realSeconds: 0.5,
+      realRuns: 1,
       points: [point('Peak *1*', 100 * MiB, 100 * MiB + 64 * 1024), point('peak', 100 * MiB, 100 * MiB, 'peak'), point('final', 50 * MiB, 40 * MiB, 'final')],
     },
     {
@@ -30,6 +31,7 @@ const sawtooth: CalibrationTrace = {
       modelStatus: 'ok',
       realStatus: 'alloc-failed',
       realSeconds: 0.25,
+      realRuns: 1,
       points: [point('Peak *1*', 120 * MiB, 100 * MiB), point('peak', 0, 0, 'peak'), point('final', 4096, 0, 'final')],
     },
   ],
@@ -41,14 +43,41 @@ const result: CalibrationResult = {
   schema: 'heapreplay-calibration/1',
   tool: { name: 'heapreplay', version: '0.1.0', commit: null },
   createdAt: '2025-01-01T00:00:00.000Z',
-  options: { models: ['glibc@2.35', 'jemalloc@5.3'], touch: 'full', idleMs: 0, tickNs: 0, lenient: false, params: [], env: {} },
+  options: { models: ['glibc@2.35', 'jemalloc@5.3'], touch: 'full', idleMs: 0, tickNs: 0, realRuns: 1, lenient: false, params: [], env: {} },
   traces: [skipped, sawtooth],
   worst: [
-    { model: 'glibc', marks: 1, byPct: { model: 'glibc@2.35', trace: 'saw|tooth', point: 'Peak *1*', comparison: compareRss(100 * MiB, 100 * MiB + 64 * 1024) }, byBytes: null },
-    { model: 'jemalloc', marks: 1, byPct: null, byBytes: { model: 'jemalloc@5.3', trace: 'saw|tooth', point: 'Peak *1*', comparison: compareRss(120 * MiB, 100 * MiB) } },
+    { model: 'glibc', marks: 1, byPct: { model: 'glibc@2.35', trace: 'saw|tooth', point: 'Peak *1*', comparison: compareRss(100 * MiB, 100 * MiB + 64 * 1024) }, byBytes: null, byOutside: null },
+    { model: 'jemalloc', marks: 1, byPct: null, byBytes: { model: 'jemalloc@5.3', trace: 'saw|tooth', point: 'Peak *1*', comparison: compareRss(120 * MiB, 100 * MiB) }, byOutside: null },
   ],
   runs: [],
 };
+
+describe('several real runs', () => {
+  it('shows the median, the real range and how far outside it the model lies', () => {
+    const spreadTrace: CalibrationTrace = {
+      ...sawtooth,
+      pairs: [
+        {
+          ...sawtooth.pairs[1]!,
+          realRuns: 3,
+          points: [{ ...point('Trough 7', 208 * MiB, 188 * MiB), spread: { runs: 3, realMinBytes: 188 * MiB, realMaxBytes: 201 * MiB, outsideBytes: 7 * MiB } }],
+        },
+      ],
+    };
+    const t = traceTable(spreadTrace, (s) => s);
+    expect(t.columns.map((c) => c.header)).toEqual(['model', 'point', 'model RSS', 'real RSS (median)', 'error', 'error %', 'real min–max', 'outside']);
+    expect(t.rows[0]).toEqual(['jemalloc@5.3', 'Trough 7', '208 MiB', '188 MiB', '+20 MiB', '+10.6 %', '188 MiB–201 MiB', '+7 MiB']);
+    const worst = worstTable(
+      [{ model: 'jemalloc', marks: 1, byPct: null, byBytes: null, byOutside: { model: 'jemalloc@5.3', trace: 'sawtooth', point: 'Trough 7', comparison: compareRss(208 * MiB, 188 * MiB), outsideBytes: 7 * MiB, spread: spreadTrace.pairs[0]!.points[0]!.spread! } }],
+      (s) => s,
+      true,
+    );
+    expect(worst.rows[0]!.slice(6)).toEqual(['+7 MiB (208 MiB vs 188 MiB–201 MiB)', 'sawtooth, Trough 7']);
+    const md = renderCalibrationMarkdown({ ...result, options: { ...result.options, realRuns: 3 }, traces: [spreadTrace] });
+    expect(md).toContain('replayed every trace 3 times');
+    expect(md).toContain('farthest outside the real spread');
+  });
+});
 
 describe('signed formatting', () => {
   it('signs bytes and percentages, two decimals below 1 %', () => {

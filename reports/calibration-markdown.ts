@@ -35,14 +35,33 @@ function worstCell(w: WorstError | null, esc: Escape): { value: string; where: s
   };
 }
 
-/** One row per model: its worst mark by |%| and by |bytes| over every trace. */
-export function worstTable(worst: readonly ModelWorst[], esc: Escape): Table {
+function outsideCell(w: WorstError | null, esc: Escape): { value: string; where: string } {
+  if (!w || w.outsideBytes === undefined || !w.spread) return { value: 'none: every mark within', where: '' };
   return {
-    columns: [left('model'), right('marks'), right('largest error by %'), left('at'), right('largest error by bytes'), left('at')],
+    value: `${formatSignedBytes(w.outsideBytes)} (${formatBytes(w.comparison.modelBytes)} vs ${formatBytes(w.spread.realMinBytes)}–${formatBytes(w.spread.realMaxBytes)})`,
+    where: `${esc(w.trace)}, ${esc(w.point)}`,
+  };
+}
+
+/**
+ * One row per model: its worst mark by |%| and by |bytes| over every trace,
+ * and, when the real allocators ran several times, the mark where the model
+ * lies farthest outside what the real runs spanned.
+ */
+export function worstTable(worst: readonly ModelWorst[], esc: Escape, withSpread = false): Table {
+  const columns = [left('model'), right('marks'), right('largest error by %'), left('at'), right('largest error by bytes'), left('at')];
+  if (withSpread) columns.push(right('farthest outside the real spread'), left('at'));
+  return {
+    columns,
     rows: worst.map((w) => {
       const pct = worstCell(w.byPct, esc);
       const bytes = worstCell(w.byBytes, esc);
-      return [esc(w.model), formatCount(w.marks), pct.value, pct.where, bytes.value, bytes.where];
+      const row = [esc(w.model), formatCount(w.marks), pct.value, pct.where, bytes.value, bytes.where];
+      if (withSpread) {
+        const outside = outsideCell(w.byOutside, esc);
+        row.push(outside.value, outside.where);
+      }
+      return row;
     }),
   };
 }
@@ -83,22 +102,33 @@ export function summaryTable(traces: readonly CalibrationTrace[], esc: Escape): 
   return { columns: [left('trace'), left('model'), left('real'), right('largest mark error'), right('peak error'), right('final error')], rows };
 }
 
-/** Every point of one trace: rows per model, marks in trace order, then peak and final. */
+/**
+ * Every point of one trace: rows per model, marks in trace order, then peak
+ * and final. With several real runs the real RSS is their median, and two
+ * columns show their range and how far outside it the model lies.
+ */
 export function traceTable(trace: CalibrationTrace, esc: Escape): Table {
+  const withSpread = trace.pairs.some((pair) => pair.points.some((p) => p.spread !== undefined));
   const rows: string[][] = [];
   for (const pair of trace.pairs) {
     for (const p of pair.points) {
-      rows.push([
+      const row = [
         esc(pair.model),
         p.kind === 'mark' ? esc(p.point) : `(${p.point})`,
         formatBytes(p.modelBytes),
         formatBytes(p.realBytes),
         formatSignedBytes(p.errorBytes),
         formatSignedPct(p.errorPct),
-      ]);
+      ];
+      if (withSpread) {
+        row.push(p.spread ? `${formatBytes(p.spread.realMinBytes)}–${formatBytes(p.spread.realMaxBytes)}` : '', p.spread ? formatSignedBytes(p.spread.outsideBytes) : '');
+      }
+      rows.push(row);
     }
   }
-  return { columns: [left('model'), left('point'), right('model RSS'), right('real RSS'), right('error'), right('error %')], rows };
+  const columns = [left('model'), left('point'), right('model RSS'), right(withSpread ? 'real RSS (median)' : 'real RSS'), right('error'), right('error %')];
+  if (withSpread) columns.push(right('real min–max'), right('outside'));
+  return { columns, rows };
 }
 
 function statusLines(pair: CalibrationPair): string[] {
@@ -129,11 +159,20 @@ export function renderCalibrationMarkdown(result: CalibrationResult): string {
       `(resident − shared, as the models count only anonymous pages) minus its baseline, taken before any library initialised.`,
     '',
   );
+  if (o.realRuns > 1) {
+    out.push(
+      `Each real allocator replayed every trace ${o.realRuns} times (${markdownCode(`--real-runs ${o.realRuns}`)}): real RSS is the median of the runs, ` +
+        `"real min–max" their range and "outside" how far the model lies beyond it (0 when within). Real glibc repeats itself to the page; ` +
+        `real jemalloc does not, because its decay follows the wall clock and purges whole extents as epochs pass, so a model that follows ` +
+        `the trace's clock can be right and still differ from one real run.`,
+      '',
+    );
+  }
   const params = o.params.length > 0 ? ` Model parameters: ${o.params.map((p) => markdownCode(p)).join(', ')}.` : '';
   const env = Object.keys(o.env).length > 0 ? ` Real runs' environment: ${Object.entries(o.env).map(([k, v]) => markdownCode(`${k}=${v}`)).join(', ')}.` : '';
   out.push(`Models: ${o.models.map((m) => markdownCode(m)).join(', ')}.${params}${env} Tool ${markdownCode(`${result.tool.name} ${result.tool.version}`)}${result.tool.commit ? ` at ${markdownCode(result.tool.commit.slice(0, 12))}` : ''}.`, '');
   out.push('## Worst error per model', '', 'Largest |error| over every mark of every calibrated trace.', '');
-  out.push(md(worstTable(result.worst, esc)), '');
+  out.push(md(worstTable(result.worst, esc, o.realRuns > 1)), '');
   out.push('## Per trace', '', 'The largest mark error (by bytes) of each trace and model, and the error of peak and final RSS.', '');
   out.push(md(summaryTable(result.traces, esc)), '');
   for (const t of result.traces) {
@@ -156,7 +195,9 @@ export function renderCalibrationMarkdown(result: CalibrationResult): string {
 export function renderCalibrationTerminal(result: CalibrationResult): string {
   const esc = escapeTerminal;
   const style = terminalTableStyle('  ');
-  const out: string[] = ['worst error per model (model − real, over every mark)', renderTable(worstTable(result.worst, esc), style), ''];
+  const spread = result.options.realRuns > 1;
+  const heading = `worst error per model (model − real${spread ? ` median of ${result.options.realRuns} runs` : ''}, over every mark)`;
+  const out: string[] = [heading, renderTable(worstTable(result.worst, esc, spread), style), ''];
   out.push('per trace', renderTable(summaryTable(result.traces, esc), style), '');
   for (const t of result.traces) if (t.skipped !== null) out.push(`  ${esc(t.name)} skipped: ${esc(t.skipped)}`);
   return `${out.join('\n').trimEnd()}\n`;

@@ -11,6 +11,8 @@ export const JEMALLOC_PARAMS: ParamSpec[] = [
   { name: 'muzzy_decay_ms', type: 'ms', description: 'jemalloc 5: time for MADV_FREE (muzzy) pages to be purged with DONTNEED; 0 skips the muzzy stage (5.2+ default)' },
   { name: 'tcache', type: 'bool', description: 'per-thread caches of small and large (≤ tcache_max) blocks' },
   { name: 'tcache_max', type: 'bytes', description: 'largest size class a thread cache keeps' },
+  { name: 'tcache_gc', type: 'bool', description: 'incremental thread-cache GC: one bin at a time returns ¾ of its idle entries and adapts its fill count (5.3: per tcache_gc_incr_bytes; 5.1, 3: per 8192 / number of small classes + 1 cache operations)' },
+  { name: 'tcache_gc_incr_bytes', type: 'bytes', description: 'jemalloc 5.3: bytes allocated (and, counted apart, freed) by a thread between two GC steps' },
   { name: 'oversize_threshold', type: 'bytes', description: 'jemalloc 5.2+: requests this size or larger use the huge arena, purged at once on free; 0 = no huge arena' },
   { name: 'retain', type: 'bool', description: 'keep freed address space mapped (purge with DONTNEED); false = purging unmaps' },
   { name: 'lg_dirty_mult', type: 'int', description: 'preset 3 only: keep at most active/2^n dirty pages, purge the excess at once; -1 = never purge' },
@@ -21,6 +23,8 @@ const base: ParamValues = {
   muzzy_decay_ms: 0,
   tcache: true,
   tcache_max: 32768,
+  tcache_gc: true,
+  tcache_gc_incr_bytes: 65536,
   oversize_threshold: 8 * 1024 * 1024,
   retain: true,
   lg_dirty_mult: 3,
@@ -44,6 +48,33 @@ export const JEMALLOC_PRESETS: PresetSpec[] = [
   },
 ];
 
+/**
+ * 5.3 (thread_event.c) steps the GC per `every` usable bytes allocated and,
+ * on a second counter, freed, by any malloc or free; 5.1 and 3.6 step it
+ * every `every`-th alloc or dalloc served by the thread cache (5.1's ticker
+ * fires on its nticks+1-th tick, 3.6's ev_cnt on its TCACHE_GC_INCR-th).
+ */
+export interface TcacheGcSchedule {
+  unit: 'bytes' | 'ops';
+  every: number;
+}
+
+/** TCACHE_GC_INCR of 5.1 and 3.6: TCACHE_GC_SWEEP 8192 spread over the small bins. */
+function gcIncr(nsmall: number): number {
+  const perBin = Math.floor(8192 / nsmall);
+  return perBin + (perBin === 0 ? 0 : 1);
+}
+
+function tcacheGcSchedule(preset: string, nsmall: number, params: ParamValues): TcacheGcSchedule | null {
+  if (!bool(params, 'tcache_gc')) return null;
+  if (preset === '5.3') {
+    const every = num(params, 'tcache_gc_incr_bytes');
+    return every > 0 ? { unit: 'bytes', every } : null;
+  }
+  // 5.1: ticker_tick decrements first and fires below zero, so nticks + 1 operations apart.
+  return { unit: 'ops', every: preset === '5.1' ? gcIncr(nsmall) + 1 : gcIncr(nsmall) };
+}
+
 /** Everything the engine needs to behave as one version. */
 export interface JemallocConfig {
   preset: string;
@@ -55,6 +86,8 @@ export interface JemallocConfig {
   muzzyDecayMs: number;
   tcache: boolean;
   tcacheMax: number;
+  /** When thread caches run an incremental GC step, or null for never. */
+  tcacheGc: TcacheGcSchedule | null;
   /** 0 = no huge arena. */
   oversizeThreshold: number;
   retain: boolean;
@@ -112,6 +145,7 @@ export function buildConfig(preset: string, params: ParamValues): JemallocConfig
     muzzyDecayMs: num(params, 'muzzy_decay_ms'),
     tcache: bool(params, 'tcache'),
     tcacheMax: num(params, 'tcache_max'),
+    tcacheGc: tcacheGcSchedule(preset, small.length, params),
     oversizeThreshold: generation === 5 ? oversize : 0,
     retain: bool(params, 'retain'),
     geometricTicker: preset !== '5.1',

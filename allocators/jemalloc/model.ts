@@ -60,6 +60,12 @@ export class JemallocModel implements AllocatorModel {
   /** Blocks a tcache flush hands back to the arena (at most ncached_max, ≤ 200), and their extents. */
   private readonly flushed = new Float64Array(256);
   private readonly flushedExtent = new Int32Array(256);
+  /** [bin, keep] of the last tcache GC step. */
+  private readonly gcPlan = new Int32Array(2);
+  /** 5.3: tcache GC every this many bytes allocated (and, apart, freed); 0 = none. */
+  private readonly gcBytes: number;
+  /** 5.1 and 3.6: tcache GC every this many thread-cache operations; 0 = none. */
+  private readonly gcOps: number;
   private lastThread = -1;
   private lastState: ThreadState | null = null;
   /** Region size per small bin. */
@@ -83,6 +89,9 @@ export class JemallocModel implements AllocatorModel {
     this.table = new SmallClassTable(config.small);
     this.smallSize = Float64Array.from(config.small, (c) => c.size);
     this.maxSmall = this.table.maxSmall;
+    const gc = config.tcache ? config.tcacheGc : null;
+    this.gcBytes = gc?.unit === 'bytes' ? gc.every : 0;
+    this.gcOps = gc?.unit === 'ops' ? gc.every : 0;
     if (gen5) {
       const pacOpts = {
         dirtyDecayMs: config.dirtyDecayMs,
@@ -145,7 +154,7 @@ export class JemallocModel implements AllocatorModel {
         const slots = new Int32Array(this.config.small.length + this.largeCached.length);
         for (let b = 0; b < this.config.small.length; b++) slots[b] = this.config.smallSlots[b]!;
         for (let i = 0; i < this.largeCached.length; i++) slots[this.config.small.length + i] = LARGE_SLOTS;
-        tcache = new ThreadCache(slots);
+        tcache = new ThreadCache(slots, this.config.small.length);
         // The cache-bin stacks (8 bytes a slot) are allocator memory written as used; counted at creation.
         let total = 0;
         for (const n of slots) total += n;
@@ -188,19 +197,71 @@ export class JemallocModel implements AllocatorModel {
     // without the calls of the general path below.
     if (want <= this.maxSmall && ts.tcache !== null) {
       const b = this.table.indexOf(want);
-      const addr = ts.tcache.pop(b);
+      const tc = ts.tcache;
+      const addr = tc.pop(b);
       if (addr !== 0) {
         this.lastAddr = addr;
         this.lastUsable = this.smallSize[b]!;
+        if (this.gcOps > 0) this.countOp(ts, tc);
+        else if (this.gcBytes > 0) this.countAllocBytes(ts, tc, this.lastUsable);
         return addr;
       }
     }
-    return this.allocate(want, 0, ts);
+    const addr = this.allocate(want, 0, ts);
+    if (addr !== 0 && this.gcBytes > 0) this.countAllocBytes(ts, ts.tcache!, this.usableSize(addr));
+    return addr;
   }
 
   memalign(alignment: number, size: number, req: AllocRequest): number {
     if (req.nowNs > this.nowNs) this.nowNs = req.nowNs;
-    return this.allocate(size === 0 ? 1 : size, alignment, this.thread(req.thread));
+    const ts = this.thread(req.thread);
+    const addr = this.allocate(size === 0 ? 1 : size, alignment, ts);
+    if (addr !== 0 && this.gcBytes > 0) this.countAllocBytes(ts, ts.tcache!, this.usableSize(addr));
+    return addr;
+  }
+
+  // ---- tcache GC schedule ----------------------------------------------------
+
+  /**
+   * 5.3 (thread_event.c): usable bytes allocated by the thread, counted after
+   * each malloc whatever its size; when they reach tcache_gc_incr_bytes since
+   * the last GC event, one GC step runs and the count restarts from zero (the
+   * overshoot is dropped, as te_event_trigger sets a fresh wait).
+   */
+  private countAllocBytes(ts: ThreadState, tc: ThreadCache, usize: number): void {
+    tc.allocSinceGc += usize;
+    if (tc.allocSinceGc >= this.gcBytes) {
+      tc.allocSinceGc = 0;
+      this.gcStep(ts, tc);
+    }
+  }
+
+  /** 5.3: the same for bytes freed, on a counter of its own (tcache_gc_dalloc). */
+  private countDallocBytes(ts: ThreadState, tc: ThreadCache, usize: number): void {
+    tc.dallocSinceGc += usize;
+    if (tc.dallocSinceGc >= this.gcBytes) {
+      tc.dallocSinceGc = 0;
+      this.gcStep(ts, tc);
+    }
+  }
+
+  /** 5.1 and 3.6 (tcache_event): every thread-cache alloc and dalloc counts; the gcOps-th runs a GC step. */
+  private countOp(ts: ThreadState, tc: ThreadCache): void {
+    if (++tc.allocSinceGc >= this.gcOps) {
+      tc.allocSinceGc = 0;
+      this.gcStep(ts, tc);
+    }
+  }
+
+  /** tcache_event: one bin's GC; flushed blocks go back as a full-bin flush sends them. */
+  private gcStep(ts: ThreadState, tc: ThreadCache): void {
+    const plan = this.gcPlan;
+    tc.gcStep(plan);
+    const b = plan[0]!;
+    const keep = plan[1]!;
+    if (keep < 0) return;
+    if (b < this.config.small.length) this.flushSmall(ts, tc, b, keep);
+    else this.flushLarge(ts, tc, b, keep);
   }
 
   /** alignment 0 = plain malloc. Remembers the block for usableSize. */
@@ -222,13 +283,18 @@ export class JemallocModel implements AllocatorModel {
     const tc = ts.tcache;
     if (tc) {
       const hit = tc.pop(b);
-      if (hit !== 0) return hit;
-      // tcache_alloc_small_hard: refill ncached_max >> 1, hand out the first.
-      const n = this.bins.fill(b, tc.ncachedMax[b]! >> 1, this.batch, this.batchExtent, 0);
+      if (hit !== 0) {
+        if (this.gcOps > 0) this.countOp(ts, tc);
+        return hit;
+      }
+      // tcache_alloc_small_hard: refill ncached_max >> lg_fill_div, hand out the first.
+      const n = this.bins.fill(b, tc.fillCount(b), this.batch, this.batchExtent, 0);
       this.tick(ts, 1, ARENA0);
       if (n === 0) return 0;
       tc.pushFill(b, this.batch, this.batchExtent, n);
-      return tc.pop(b);
+      const addr = tc.pop(b);
+      if (this.gcOps > 0) this.countOp(ts, tc);
+      return addr;
     }
     const addr = this.bins.allocOne(b, this.batch, this.batchExtent);
     this.tick(ts, 1, ARENA0);
@@ -243,11 +309,17 @@ export class JemallocModel implements AllocatorModel {
     }
     const usize = cfg.generation === 5 ? jemalloc5LargeUsize(size) : Math.ceil(size / PAGE) * PAGE;
     const tc = ts.tcache;
+    let viaTcache = false;
     if (tc && alignment === 0 && usize <= cfg.tcacheMax) {
       const b = this.largeBin(usize);
       if (b >= 0) {
+        // 5.1 / 3.6 tcache_alloc_large: a miss allocates from the arena and still counts as a tcache event.
+        viaTcache = true;
         const hit = tc.pop(b);
-        if (hit !== 0) return hit;
+        if (hit !== 0) {
+          if (this.gcOps > 0) this.countOp(ts, tc);
+          return hit;
+        }
       }
     }
     const arena = this.huge && usize >= cfg.oversizeThreshold ? HUGE_ARENA : ARENA0;
@@ -265,6 +337,7 @@ export class JemallocModel implements AllocatorModel {
     }
     this.pageMap.registerRange(this.pool.start[e]!, PAGE, e);
     this.meta.registerPage(this.pool.end(e) / PAGE - 1);
+    if (viaTcache && this.gcOps > 0) this.countOp(ts, tc!);
     return addr;
   }
 
@@ -303,8 +376,18 @@ export class JemallocModel implements AllocatorModel {
     // A small block into a thread cache with room (most frees) is served here.
     const b = this.pool.bin[e]!;
     const tc = ts.tcache;
-    if (b >= 0 && tc !== null && !tc.isFull(b)) tc.push(b, addr, e);
-    else this.release(addr, e, ts);
+    if (this.gcBytes > 0) {
+      // 5.3 counts the bytes after the free (ifree → thread_dalloc_event).
+      const usize = b >= 0 ? this.smallSize[b]! : this.pool.usize[e]!;
+      if (b >= 0 && !tc!.isFull(b)) tc!.push(b, addr, e);
+      else this.release(addr, e, ts);
+      this.countDallocBytes(ts, tc!, usize);
+      return;
+    }
+    if (b >= 0 && tc !== null && !tc.isFull(b)) {
+      tc.push(b, addr, e);
+      if (this.gcOps > 0) this.countOp(ts, tc);
+    } else this.release(addr, e, ts);
   }
 
   private release(addr: number, e: number, ts: ThreadState): void {
@@ -313,8 +396,9 @@ export class JemallocModel implements AllocatorModel {
     const tc = ts.tcache;
     if (b >= 0) {
       if (tc) {
-        if (tc.isFull(b)) this.flushSmall(ts, tc, b);
+        if (tc.isFull(b)) this.flushSmall(ts, tc, b, tc.ncachedMax[b]! >> 1);
         tc.push(b, addr, e);
+        if (this.gcOps > 0) this.countOp(ts, tc);
         return;
       }
       this.bins.free(e, addr);
@@ -325,8 +409,9 @@ export class JemallocModel implements AllocatorModel {
     if (tc && usize <= this.config.tcacheMax) {
       const lb = this.largeBin(usize);
       if (lb >= 0) {
-        if (tc.isFull(lb)) this.flushLarge(ts, tc, lb);
+        if (tc.isFull(lb)) this.flushLarge(ts, tc, lb, tc.ncachedMax[lb]! >> 1);
         tc.push(lb, addr, e);
+        if (this.gcOps > 0) this.countOp(ts, tc);
         return;
       }
     }
@@ -335,19 +420,19 @@ export class JemallocModel implements AllocatorModel {
     this.tick(ts, 1, arena);
   }
 
-  /** tcache_bin_flush_small: the older half of a full bin goes back to its slabs. */
-  private flushSmall(ts: ThreadState, tc: ThreadCache, b: number): void {
+  /** tcache_bin_flush_small: all but the `keep` most recent go back to their slabs (a full bin keeps half). */
+  private flushSmall(ts: ThreadState, tc: ThreadCache, b: number, keep: number): void {
     const out = this.flushed;
     const outExtent = this.flushedExtent;
-    const n = tc.flush(b, tc.ncachedMax[b]! >> 1, out, outExtent);
+    const n = tc.flush(b, keep, out, outExtent);
     for (let i = 0; i < n; i++) this.bins.free(outExtent[i]!, out[i]!);
     this.tick(ts, n, ARENA0);
   }
 
-  /** tcache_bin_flush_large: the older half of a full bin goes back to the page allocator. */
-  private flushLarge(ts: ThreadState, tc: ThreadCache, b: number): void {
+  /** tcache_bin_flush_large: all but the `keep` most recent go back to the page allocator. */
+  private flushLarge(ts: ThreadState, tc: ThreadCache, b: number, keep: number): void {
     const outExtent = this.flushedExtent;
-    const n = tc.flush(b, tc.ncachedMax[b]! >> 1, this.flushed, outExtent);
+    const n = tc.flush(b, keep, this.flushed, outExtent);
     for (let i = 0; i < n; i++) this.largeDalloc(outExtent[i]!);
     this.tick(ts, n, ARENA0);
   }
@@ -378,6 +463,18 @@ export class JemallocModel implements AllocatorModel {
     if (req.nowNs > this.nowNs) this.nowNs = req.nowNs;
     this.lastAddr = -1;
     const ts = this.thread(req.thread);
+    if (this.gcBytes === 0) return this.resize(addr, size, ts);
+    const oldUsize = this.usableSize(addr);
+    const moved = this.resize(addr, size, ts);
+    // je_realloc: thread_alloc_event(usize), then thread_dalloc_event(old_usize), moved or not.
+    if (moved !== 0) {
+      this.countAllocBytes(ts, ts.tcache!, this.usableSize(moved));
+      this.countDallocBytes(ts, ts.tcache!, oldUsize);
+    }
+    return moved;
+  }
+
+  private resize(addr: number, size: number, ts: ThreadState): number {
     const e = this.extentOf(addr, 'realloc');
     const pool = this.pool;
     const cfg = this.config;

@@ -177,6 +177,28 @@ export class Pac implements PageAllocator {
     }
   }
 
+  /**
+   * The dirty cache's delayed coalescing (extent_try_coalesce_impl with
+   * delay_coalesce): one merge, forward first, then backward. Returns the
+   * merged extent (out of the set), or NONE when `e` has no inactive neighbour.
+   */
+  private coalesceOnce(set: ExtentSet, e: number): number {
+    const pool = this.pool;
+    const above = pool.byStart.get(pool.end(e));
+    if (above !== NONE && pool.state[above] === set.state && pool.arena[above] === pool.arena[e] && pool.head[above] === 0) {
+      set.remove(above);
+      pool.merge(e, above);
+      return e;
+    }
+    const below = pool.byEnd.get(pool.start[e]!);
+    if (below !== NONE && pool.state[below] === set.state && pool.arena[below] === pool.arena[e] && pool.head[e] === 0) {
+      set.remove(below);
+      pool.merge(below, e);
+      return below;
+    }
+    return NONE;
+  }
+
   /** extent_dalloc_wrapper: with retain the pages are DONTNEED'd and kept mapped; without, unmapped. */
   private purgeForced(e: number): void {
     const pool = this.pool;
@@ -199,10 +221,19 @@ export class Pac implements PageAllocator {
     const toMuzzy = set === this.dirty && !fully && this.opts.muzzyDecayMs !== 0;
     let taken = 0;
     while (taken < max && set.npages > limit && set.lruHead !== NONE) {
-      let e = set.lruHead;
+      const e = set.lruHead;
       set.remove(e);
-      // Delayed coalescing happens here, when a dirty extent leaves the cache.
-      if (set === this.dirty) e = this.coalesce(set, e);
+      // ecache_evict: the dirty cache's delayed coalescing happens here. An LRU
+      // extent that merges with a neighbour goes back in as the most recently
+      // used, and eviction starts over from the new LRU head; only an extent
+      // with no free neighbour left is purged.
+      if (set === this.dirty) {
+        const merged = this.coalesceOnce(set, e);
+        if (merged !== NONE) {
+          set.insert(merged);
+          continue;
+        }
+      }
       taken += pool.size[e]! / PAGE;
       if (toMuzzy) this.record(this.muzzy, e);
       else this.purgeForced(e);

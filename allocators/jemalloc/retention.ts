@@ -96,7 +96,7 @@ export function findRetention(m: JemallocModel): RetentionFinding[] {
     out.push({
       kind: 'tcache',
       bytes: cached,
-      text: `${formatBytes(cached)} in ${plural(cachedBlocks, 'freed block')} parked in ${plural(m.threads.size, 'thread cache')} (up to ncached_max per size class); the arena still counts them allocated, so their pages stay resident until the cache flushes them.`,
+      text: `${formatBytes(cached)} in ${plural(cachedBlocks, 'freed block')} parked in ${plural(m.threads.size, 'thread cache')} (up to ncached_max per size class); the arena still counts them allocated, so their pages stay resident until the cache flushes them (when a bin fills, or as GC drains what a bin leaves unused).`,
     });
   }
 
@@ -115,7 +115,9 @@ export function findRetention(m: JemallocModel): RetentionFinding[] {
 }
 
 export function describeModel(cfg: JemallocConfig): ModelNote {
-  const tcache = cfg.tcache ? `tcache up to ${formatBytes(cfg.tcacheMax)} (no GC: cached blocks stay until a flush)` : 'no tcache';
+  const gc = cfg.tcacheGc;
+  const gcText = gc === null ? 'no GC: cached blocks stay until a full bin flushes' : `incremental GC, one bin per ${gc.unit === 'bytes' ? `${formatBytes(gc.every)} allocated or freed` : `${gc.every} cache operations`}, returns ¾ of the entries a bin left unused and adapts its fill count`;
+  const tcache = cfg.tcache ? `tcache up to ${formatBytes(cfg.tcacheMax)} (${gcText})` : 'no tcache';
   if (cfg.generation === 3) {
     return {
       title: 'jemalloc 3.6, arena 0',

@@ -1,8 +1,12 @@
-// Per-thread caches (src/tcache.c, cache_bin.h @5.3.0): a LIFO stack per
-// small size class and per large class up to tcache_max. A miss refills
-// ncached_max >> lg_fill_div regions (lg_fill_div stays 1: tcache GC, which
-// adapts it and returns idle regions, is not modelled); a free into a full
-// stack first flushes its older half back to the arena.
+// Per-thread caches (src/tcache.c, cache_bin.h @5.3.0; tcache.c @5.1.0, 3.6.0):
+// a LIFO stack per small size class and per large class up to tcache_max. A
+// miss refills ncached_max >> lg_fill_div regions; a free into a full stack
+// first flushes its older half back to the arena. Incremental GC visits one
+// bin per GC event (the schedule is the model's: bytes in 5.3, operation
+// counts in 5.1 and 3.6) and returns ¾ of what sat below the bin's low-water
+// mark since its last visit, so cached blocks that go unused drain back to
+// their slabs, and the fill count adapts: halved after a bin had idle
+// entries, doubled after it ran dry and refilled.
 
 /** tcache_ncached_max_compute (5.3): 2·nregs rounded up to even, clamped to [20, 200]. */
 export function ncachedMax5(nregs: number): number {
@@ -29,7 +33,22 @@ export class ThreadCache {
   private readonly slotExtent: Int32Array;
   private readonly base: Int32Array;
   readonly counts: Int32Array;
-  constructor(readonly ncachedMax: Int32Array) {
+  /** Fewest entries each bin held since its last GC visit (cache_bin low_water). */
+  readonly lowWater: Int32Array;
+  /** Per bin: a pop found it empty since its last GC visit (5.3 bin_refilled, 5.1/3.6 low_water −1). */
+  private readonly missed: Uint8Array;
+  /** Per bin: a fill brings ncached_max >> lgFillDiv entries. */
+  readonly lgFillDiv: Int32Array;
+  /** The bin the next GC event visits (tcache next_gc_bin). */
+  nextGcBin = 0;
+  /** GC schedule state kept per thread by the model: bytes (5.3) or operations (5.1, 3.6) since the last GC event. */
+  allocSinceGc = 0;
+  dallocSinceGc = 0;
+  constructor(
+    readonly ncachedMax: Int32Array,
+    /** Bins below this index are small (slab regions); the rest cache large extents. */
+    private readonly nsmall: number,
+  ) {
     this.base = new Int32Array(ncachedMax.length);
     let total = 0;
     for (let b = 0; b < ncachedMax.length; b++) {
@@ -39,14 +58,52 @@ export class ThreadCache {
     this.slots = new Float64Array(total);
     this.slotExtent = new Int32Array(total);
     this.counts = new Int32Array(ncachedMax.length);
+    this.lowWater = new Int32Array(ncachedMax.length);
+    this.missed = new Uint8Array(ncachedMax.length);
+    this.lgFillDiv = new Int32Array(ncachedMax.length).fill(1);
   }
 
   /** Most recently cached address of bin `b`, or 0 when empty. */
   pop(b: number): number {
     const n = this.counts[b]!;
-    if (n === 0) return 0;
+    if (n === 0) {
+      this.missed[b] = 1;
+      return 0;
+    }
     this.counts[b] = n - 1;
+    if (n - 1 < this.lowWater[b]!) this.lowWater[b] = n - 1;
     return this.slots[this.base[b]! + n - 1]!;
+  }
+
+  /** How many entries a refill of small bin `b` brings (tcache_alloc_small_hard). */
+  fillCount(b: number): number {
+    return this.ncachedMax[b]! >> this.lgFillDiv[b]!;
+  }
+
+  /**
+   * tcache_event's work on the bin whose turn it is (then the turn moves on):
+   * returns that bin and how many of its entries to keep, the oldest of the
+   * rest to be flushed by the caller (keep < cachedCount), or keep −1 when
+   * nothing is flushed. Written into `plan` [bin, keep] to stay allocation-free.
+   */
+  gcStep(plan: Int32Array): void {
+    const b = this.nextGcBin;
+    this.nextGcBin = b + 1 === this.ncachedMax.length ? 0 : b + 1;
+    const n = this.counts[b]!;
+    const low = this.lowWater[b]!;
+    const small = b < this.nsmall;
+    let keep = -1;
+    if (low > 0) {
+      // Flush ¾ (rounded up) of what stayed below the low-water mark.
+      keep = n - (low - (low >> 2));
+      if (small && this.ncachedMax[b]! >> (this.lgFillDiv[b]! + 1) >= 1) this.lgFillDiv[b] = this.lgFillDiv[b]! + 1;
+    } else if (small && this.missed[b] === 1 && this.lgFillDiv[b]! > 1) {
+      this.lgFillDiv[b] = this.lgFillDiv[b]! - 1;
+    }
+    this.missed[b] = 0;
+    this.lowWater[b] = keep >= 0 ? keep : n;
+    plan[0] = b;
+    plan[1] = keep;
   }
 
   isFull(b: number): boolean {
@@ -93,6 +150,7 @@ export class ThreadCache {
     this.slots.copyWithin(base, base + nflush, base + n);
     this.slotExtent.copyWithin(base, base + nflush, base + n);
     this.counts[b] = keep;
+    if (keep < this.lowWater[b]!) this.lowWater[b] = keep;
     return nflush;
   }
 

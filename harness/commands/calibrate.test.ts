@@ -13,7 +13,7 @@ function event(op: TraceEvent['op'], id: string | null, size = 0, label: string 
   return { op, id, size, align: 0, thread: 0, timeNs: null, domain: 'obj', label, line: 0 };
 }
 
-const base: CalibrateArgs = { models: 'glibc', 'idle-ms': 0, 'tick-ns': '0', touch: 'full', lenient: false };
+const base: CalibrateArgs = { models: 'glibc', 'idle-ms': 0, 'tick-ns': '0', 'real-runs': 1, touch: 'full', lenient: false };
 
 async function quietly<T>(f: () => Promise<T>): Promise<T> {
   const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
@@ -38,6 +38,8 @@ describe('heapreplay calibrate: arguments', () => {
   it('rejects a model without a real counterpart, a bad --idle-ms and a missing trace before running anything', async () => {
     await expect(executeCalibrate({ ...base, traces: ['x.csv'], models: 'obmalloc' })).rejects.toThrow(UsageError);
     await expect(executeCalibrate({ ...base, traces: ['x.csv'], 'idle-ms': -1 })).rejects.toThrow(/--idle-ms -1/);
+    await expect(executeCalibrate({ ...base, traces: ['x.csv'], 'real-runs': 0 })).rejects.toThrow(/--real-runs 0 is not valid/);
+    await expect(executeCalibrate({ ...base, traces: ['x.csv'], 'real-runs': 1.5 })).rejects.toThrow(UsageError);
     await expect(executeCalibrate({ ...base, traces: [join(dir, 'missing.csv')] })).rejects.toThrow(/no such trace file/);
     await expect(executeCalibrate({ ...base, traces: ['x.csv'], 'tick-ns': 'soon' })).rejects.toThrow(/--tick-ns soon is not valid/);
   });

@@ -19,6 +19,7 @@ export interface CalibrateArgs {
   models: string;
   'idle-ms': number;
   'tick-ns': string;
+  'real-runs': number;
   touch: TouchPolicy;
   param?: string[];
   env?: string[];
@@ -59,6 +60,8 @@ export async function executeCalibrate(args: CalibrateArgs): Promise<Calibration
   if (tickNs !== 'auto' && (tickText === '' || !Number.isFinite(tickNs) || tickNs < 0)) {
     throw new UsageError(`--tick-ns ${tickText} is not valid; expected nanoseconds per event (≥ 0) or auto`);
   }
+  const realRuns = args['real-runs'];
+  if (!Number.isInteger(realRuns) || realRuns < 1 || realRuns > 20) throw new UsageError(`--real-runs ${realRuns} is not valid; expected a whole number of runs from 1 to 20`);
   const models = args.models
     .split(',')
     .map((m) => m.trim())
@@ -75,6 +78,7 @@ export async function executeCalibrate(args: CalibrateArgs): Promise<Calibration
     touch: args.touch,
     idleMs,
     tickNs,
+    realRuns,
     params: parseParamOverrides(args.param ?? []),
     env: parseEnvPairs(args.env ?? []),
     lenient: args.lenient,
@@ -109,6 +113,7 @@ export const calibrateCommand: CommandModule<object, CalibrateArgs> = {
       .option('models', { type: 'string', default: DEFAULT_CALIBRATION_MODELS.join(','), describe: 'comma list of models with a real counterpart: glibc, jemalloc (a preset may follow: jemalloc@5.3)' })
       .option('idle-ms', { type: 'number', default: 0, describe: 'both clocks jump this far at each mark (the real replayer sleeps); between events time stands still on both sides' })
       .option('tick-ns', { type: 'string', default: '0', describe: "the model's clock step per event: 0 = time stands still (the native replayer runs a trace in about a second); auto = the pace the real replay measured (wall ns per event), which follows the real allocator's clock more closely but is not repeatable" })
+      .option('real-runs', { type: 'number', default: 3, describe: 'replay each trace through the real allocators this many times; errors are against the median and the report shows the spread (real jemalloc is not repeatable)' })
       .option('touch', { choices: ['full', 'none'] as const, default: 'full' as TouchPolicy, describe: 'write the user bytes of each allocation (full) or nothing (none), on both sides' })
       .option('param', { type: 'string', array: true, describe: 'model.param=value for the models (repeatable), e.g. jemalloc.tcache=false; pair it with --env for the real side' })
       .option('env', { type: 'string', array: true, describe: 'NAME=value for the real runs (repeatable), e.g. MALLOC_CONF=tcache:false' })
