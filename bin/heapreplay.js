@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Registers tsx so the TypeScript CLI runs without a build step; a shebang with
-// --import tsx is not portable, so this launcher does it instead.
-import { register } from 'tsx/esm/api';
+// Runs the TypeScript CLI without a build step: from a bundle kept fresh in
+// node_modules/.cache (bin/bundle.js), or through tsx when there is none. A
+// shebang with --import tsx is not portable, so this launcher does it instead.
+import { importEntry } from './bundle.js';
 
-register();
-await import('../harness/cli.ts');
+await importEntry('harness/cli.ts');

@@ -1,6 +1,5 @@
-// Worker threads start without tsx's loader; register it here, then load the
-// TypeScript worker, as bin/heapreplay.js does for the CLI.
-import { register } from 'tsx/esm/api';
+// Worker threads start without the CLI's loader: load the TypeScript worker
+// the way bin/heapreplay.js loads the CLI (its bundle, else through tsx).
+import { importEntry } from '../bin/bundle.js';
 
-register();
-await import('./worker.ts');
+await importEntry('harness/worker.ts');

@@ -8,9 +8,9 @@ import { join, relative } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { renderTerminalSummary } from '../../reports/terminal.ts';
 import { UsageError } from '../cli-errors.ts';
-import { EXPORT_OPTION, parseExportTargets, writeExports } from '../exports.ts';
+import { EXPORT_OPTION, parseExportTargets, writeExports, type ExportTarget } from '../exports.ts';
 import { appendResultToHistory, checkHistoryFile, HISTORY_OPTION } from '../history-option.ts';
-import { DEFAULT_MODELS, expandMatrix, parseSweepParams, splitModelList } from '../matrix.ts';
+import { DEFAULT_MODELS, expandMatrix, parseSweepParams, splitModelList, type RunJob } from '../matrix.ts';
 import { writeFileAtomic } from '../output-file.ts';
 import { ProgressLine, progressEnabled } from '../progress.ts';
 import { formatResultFile } from '../result-file.ts';
@@ -18,7 +18,7 @@ import { RESULT_SCHEMA, type ResultFile } from '../result.ts';
 import { commandOptionsRecord, parseMemoryLimit, type RunOptionsInput, type TouchPolicy } from '../run-options.ts';
 import { formatShard, inShard, parseShard } from '../shard.ts';
 import { PACKAGE_ROOT, toolIdentity } from '../version.ts';
-import { runMatrix } from '../worker-pool.ts';
+import { runMatrix, WorkerThreads } from '../worker-pool.ts';
 import { writeReport } from './report.ts';
 
 /** The arguments `withReplayOptions` declares, shared by run and bench. */
@@ -95,10 +95,30 @@ function shown(path: string): string {
   return rel && !rel.startsWith('..') ? rel : path;
 }
 
+/**
+ * Threads to start before the matrix is known, when it will surely have a job
+ * for each: they load their modules while this thread checks the traces.
+ */
+function earlyThreads(args: RunArgs, threads: number): WorkerThreads | null {
+  if (threads <= 1 || args.shard !== undefined) return null;
+  const plannedJobs = args['default-suite'] ? threads : (args.traces ?? []).length * splitModelList(args.models).length;
+  return plannedJobs >= threads ? new WorkerThreads(threads) : null;
+}
+
 /** The whole command, apart from argument parsing: returns the result file it made. */
 export async function executeRun(args: RunArgs): Promise<ResultFile> {
   const input = runOptionsInput(args);
   const exports = parseExportTargets(args.export);
+  const threads = workerCount(args);
+  const early = earlyThreads(args, threads);
+  try {
+    return await executeRunWith(args, input, exports, threads, early);
+  } finally {
+    early?.close();
+  }
+}
+
+async function executeRunWith(args: RunArgs, input: RunOptionsInput, exports: ExportTarget[], threads: number, early: WorkerThreads | null): Promise<ResultFile> {
   if (args.history !== undefined) await checkHistoryFile(args.history);
   const given = args.traces ?? [];
   let traces = given;
@@ -120,22 +140,26 @@ export async function executeRun(args: RunArgs): Promise<ResultFile> {
   const shard = args.shard !== undefined ? parseShard(args.shard) : null;
   const jobs = matrix.jobs.filter((j) => inShard(j.index, shard));
 
+  // Asked now (a git subprocess) so that the answer is ready when the runs end.
+  const tool = toolIdentity();
+  tool.catch(() => undefined); // awaited below; this only keeps an early failure from being reported as unhandled
   const progress = new ProgressLine(jobs.length, progressEnabled(args.progress));
   const label = (j: { tracePath: string; model: string }): string => `${j.model} on ${j.tracePath.split(/[\\/]/).pop()}`;
   let runs;
   try {
-    runs = await runMatrix(jobs, input, workerCount(args), {
-      onJobStart: (j) => progress.start(j.index, label(j)),
-      onJobProgress: (j, events) => progress.progress(j.index, events),
-      onJobDone: (j) => progress.finish(j.index),
-    });
+    const hooks = {
+      onJobStart: (j: RunJob) => progress.start(j.index, label(j)),
+      onJobProgress: (j: RunJob, events: number) => progress.progress(j.index, events),
+      onJobDone: (j: RunJob) => progress.finish(j.index),
+    };
+    runs = await runMatrix(jobs, input, threads, hooks, early ?? undefined);
   } finally {
     progress.clear();
   }
 
   const result: ResultFile = {
     schema: RESULT_SCHEMA,
-    tool: await toolIdentity(),
+    tool: await tool,
     createdAt: new Date().toISOString(),
     options: commandOptionsRecord(input),
     runs,
