@@ -15,7 +15,6 @@ import {
   SIZE_SZ,
   alignDown,
   alignUp,
-  binIndex,
   inSmallbinRange,
 } from './constants.ts';
 import type { GlibcConfig } from './params.ts';
@@ -30,6 +29,8 @@ export class Arena {
   readonly c: ChunkStore;
   readonly bins: Bins;
   readonly page: number;
+  /** 1 / page: page numbers by an exact multiplication (the page size is a power of two). */
+  private readonly invPage: number;
   /** The top chunk (no record): where the heap grows; size 0 before the first sysmalloc. */
   topAddr = 0;
   topSize = 0;
@@ -57,6 +58,7 @@ export class Arena {
     this.c = new ChunkStore(space.heapStart);
     this.bins = new Bins(this.c);
     this.page = space.pageSize;
+    this.invPage = 1 / space.pageSize;
     this.mmapThreshold = cfg.mmapThreshold;
     this.trimThreshold = cfg.trimThreshold;
     this.thresholdMax = space.bits === 32 ? DEFAULT_MMAP_THRESHOLD_MAX_32 : DEFAULT_MMAP_THRESHOLD_MAX_64;
@@ -66,6 +68,19 @@ export class Arena {
   /** A write of `len` bytes at `addr` by the allocator. */
   w(addr: number, len: number): void {
     this.space.touch(addr, len);
+  }
+
+  /**
+   * Two writes, at a1 and at a2 ≥ a1: one touch from a1 to the end of the
+   * second when both lie in one page (it marks the same page), else two.
+   */
+  w2(a1: number, len1: number, a2: number, len2: number): void {
+    if (Math.floor(a1 * this.invPage) === Math.floor((a2 + len2 - 1) * this.invPage)) {
+      this.space.touch(a1, a2 + len2 - a1);
+    } else {
+      this.space.touch(a1, len1);
+      this.space.touch(a2, len2);
+    }
   }
 
   /** set_head plus the fd/bk words (and fd_nextsize/bk_nextsize when large) of a chunk entering a bin. */
@@ -84,7 +99,7 @@ export class Arena {
   newChunk(addr: number, size: number, state: number, prev: number): number {
     const c = this.c;
     const r = c.create(addr, size, state);
-    c.place(r);
+    c.place(r, addr);
     c.linkBetween(r, prev, prev === NIL ? NIL : c.nextOf(prev));
     // A chunk split off the one below top is now the one below top.
     if (prev !== NIL && prev === this.topPrev) this.topPrev = r;
@@ -95,29 +110,52 @@ export class Arena {
   dropChunk(r: number): void {
     const c = this.c;
     if (r === this.topPrev) this.topPrev = c.prevOf(r);
-    c.unlinkPhys(r);
     c.unplace(r);
+    c.unlinkPhys(r);
     c.release(r);
   }
 
   /** Take a binned free chunk out of its bin (unlink_chunk) and forget its footer. */
   unbin(r: number): void {
     const c = this.c;
-    const state = c.stateOf(r);
-    const bin = state === ChunkState.unsorted ? 1 : binIndex(c.sizeOf(r));
-    this.bins.unlink(bin, r, state === ChunkState.large);
+    this.bins.unlink(c.binOf(r), r, c.stateOf(r) === ChunkState.large);
     c.setState(r, ChunkState.inUse);
   }
 
-  /** File a free chunk at the front of the unsorted bin, writing its header, links and footer. */
-  toUnsorted(r: number): void {
+  /**
+   * File a free chunk at the front of the unsorted bin, writing its header,
+   * links and footer; `afterFooter` more bytes are written right after the
+   * footer (the next chunk's size word, when its PREV_INUSE bit is cleared).
+   */
+  toUnsorted(r: number, afterFooter = 0): void {
     const c = this.c;
     const addr = c.addrOf(r);
     const size = c.sizeOf(r);
     c.setState(r, ChunkState.unsorted);
     this.bins.pushFront(1, r);
-    this.writeFreeHeader(addr, size);
-    this.w(addr + size, SIZE_SZ);
+    this.w2(addr + SIZE_SZ, inSmallbinRange(size) ? 24 : 40, addr + size, SIZE_SZ + afterFooter);
+  }
+
+  /**
+   * Split chunk r (at addr, `size` bytes, out of any bin) into nb bytes kept
+   * and a remainder filed in unsorted; returns the remainder's record. The
+   * three writes (r's size word, the remainder's header and footer) are one
+   * touch when they share a page.
+   */
+  splitToUnsorted(r: number, addr: number, size: number, nb: number): number {
+    const c = this.c;
+    c.setSize(r, nb);
+    const rem = this.newChunk(addr + nb, size - nb, ChunkState.unsorted, r);
+    c.setState(rem, ChunkState.unsorted);
+    this.bins.pushFront(1, rem);
+    const from = addr + SIZE_SZ;
+    if (Math.floor(from * this.invPage) === Math.floor((addr + size + SIZE_SZ - 1) * this.invPage)) {
+      this.space.touch(from, size);
+    } else {
+      this.w(from, SIZE_SZ);
+      this.w2(addr + nb + SIZE_SZ, inSmallbinRange(size - nb) ? 24 : 40, addr + size, SIZE_SZ);
+    }
+    return rem;
   }
 
   // ---- tcache -----------------------------------------------------------
@@ -145,8 +183,7 @@ export class Arena {
     this.topPrev = r;
     this.topAddr = addr + nb;
     this.topSize -= nb;
-    this.w(addr + SIZE_SZ, SIZE_SZ);
-    this.w(this.topAddr + SIZE_SZ, SIZE_SZ);
+    this.w2(addr + SIZE_SZ, SIZE_SZ, this.topAddr + SIZE_SZ, SIZE_SZ);
     return r;
   }
 
@@ -175,6 +212,7 @@ export class Arena {
       if (m === 0) return NIL;
       this.contiguous = false;
       this.mmapSegments.push({ start: m, end: m + fallback });
+      this.c.addSegment(m, fallback);
       brk = m;
       sndBrk = m + fallback;
       size = fallback;
@@ -250,6 +288,8 @@ export class Arena {
     if (base === 0) return NIL;
     const r = this.c.create(base, len, ChunkState.mmapped);
     this.c.placeMmapped(r);
+    this.c.setOffset(r, 0);
+    this.c.setReq(r, 0);
     this.nMmaps++;
     this.w(base, CHUNK_HDR_SZ); // prev_size = 0 and the size word
     return r;

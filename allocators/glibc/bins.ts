@@ -28,6 +28,7 @@ export class Bins {
   /** Insert at the front (unsorted, small bins, and every remainder). */
   pushFront(bin: number, r: number): void {
     const f = this.first[bin]!;
+    this.c.setBin(r, bin);
     this.c.setFd(r, f);
     this.c.setBk(r, NIL);
     if (f === NIL) this.last[bin] = r;
@@ -45,13 +46,14 @@ export class Bins {
       this.pushFront(bin, r);
       c.setFdNext(r, r);
       c.setBkNext(r, r);
+      c.setLeaderSize(r, size);
       return;
     }
-    const tail = this.last[bin]!;
-    if (size < c.sizeOf(tail)) {
-      // Smaller than everything: append, and join the leader ring as the smallest.
-      this.insertAfter(bin, tail, r);
-      const smallestLeader = c.bkNextOf(head);
+    const smallestLeader = c.bkNextOf(head);
+    if (size < c.leaderSizeOf(smallestLeader)) {
+      // Smaller than everything (the last chunk has the smallest leader's size): append, and join the leader ring as the smallest.
+      this.insertAfter(bin, this.last[bin]!, r);
+      c.setLeaderSize(r, size);
       c.setFdNext(r, head);
       c.setBkNext(r, smallestLeader);
       c.setBkNext(head, r);
@@ -59,13 +61,14 @@ export class Bins {
       return;
     }
     let fwd = head;
-    while (size < c.sizeOf(fwd)) fwd = c.fdNextOf(fwd);
-    if (size === c.sizeOf(fwd)) {
+    while (size < c.leaderSizeOf(fwd)) fwd = c.fdNextOf(fwd);
+    if (size === c.leaderSizeOf(fwd)) {
       // "Always insert in the second position" so the ring needs no rerouting.
       this.insertAfter(bin, fwd, r);
       return;
     }
     this.insertBefore(bin, fwd, r);
+    c.setLeaderSize(r, size);
     const prevLeader = c.bkNextOf(fwd);
     c.setFdNext(r, fwd);
     c.setBkNext(r, prevLeader);
@@ -81,11 +84,12 @@ export class Bins {
   bestFitLarge(bin: number, nb: number): number {
     const c = this.c;
     const head = this.first[bin]!;
-    if (head === NIL || c.sizeOf(head) < nb) return NIL;
+    if (head === NIL || c.leaderSizeOf(head) < nb) return NIL;
     let v = c.bkNextOf(head);
-    while (c.sizeOf(v) < nb) v = c.bkNextOf(v);
+    while (c.leaderSizeOf(v) < nb) v = c.bkNextOf(v);
     const next = c.fdOf(v);
-    if (v !== this.last[bin] && next !== NIL && c.sizeOf(next) === c.sizeOf(v)) v = next;
+    // The chunk after a leader shares its size exactly when it is no leader itself.
+    if (v !== this.last[bin] && next !== NIL && c.fdNextOf(next) === NIL) v = next;
     return v;
   }
 
@@ -96,6 +100,7 @@ export class Bins {
       const f = c.fdOf(r);
       if (f !== NIL && c.fdNextOf(f) === NIL) {
         // The next chunk has the same size: it becomes the group's leader.
+        c.setLeaderSize(f, c.leaderSizeOf(r));
         if (c.fdNextOf(r) === r) {
           c.setFdNext(f, f);
           c.setBkNext(f, f);
@@ -169,6 +174,7 @@ export class Bins {
 
   private insertAfter(bin: number, at: number, r: number): void {
     const c = this.c;
+    c.setBin(r, bin);
     const f = c.fdOf(at);
     c.setBk(r, at);
     c.setFd(r, f);
@@ -179,6 +185,7 @@ export class Bins {
 
   private insertBefore(bin: number, at: number, r: number): void {
     const c = this.c;
+    c.setBin(r, bin);
     const b = c.bkOf(at);
     c.setFd(r, at);
     c.setBk(r, b);

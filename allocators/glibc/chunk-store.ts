@@ -1,11 +1,12 @@
 // Every chunk the arena knows, as records in parallel typed arrays (no object
-// per chunk), found by address through an integer-keyed map. The words glibc
-// keeps inside the chunks (size, fd/bk, the footer) live here instead; the
-// model still touches the simulated memory where glibc writes them. Heap
-// chunks are also linked in address order: what glibc finds by chunk
-// arithmetic (the next chunk at p + size, the free chunk before p through its
-// footer) is then one array read instead of a hash lookup.
-import { IntMap } from './int-map.ts';
+// per chunk). The words glibc keeps inside the chunks (size, fd/bk, the
+// footer) live here instead; the model still touches the simulated memory
+// where glibc writes them. Heap chunks are linked in address order: what glibc
+// finds by chunk arithmetic (the next chunk at p + size, the free chunk before
+// p through its footer) is one array read. Finding a chunk by its address is
+// rare (the model keeps a record hint per trace id), so instead of a hash
+// table updated on every split and merge, each heap span keeps one chunk that
+// starts in it, and a lookup walks the address-order links from there.
 
 /** What a chunk record is. */
 export const ChunkState = {
@@ -35,56 +36,111 @@ export function isBinned(state: number): boolean {
 
 export const NIL = -1;
 
-const capacityHint = 1024;
+/**
+ * Heap bytes one anchor covers (see `at`): a lookup walks at most the chunks
+ * of one such span, and the anchor table stays small enough (4 bytes per
+ * 64 KiB of heap) to sit in cache while splits and merges keep it exact.
+ */
+const ANCHOR_SPAN = 65536;
+const INV_ANCHOR_SPAN = 1 / ANCHOR_SPAN;
+/** Anchors of the brk heap at first (16 MiB of heap); they grow with the heap. */
+const INITIAL_ANCHORS = 256;
+const INITIAL_RECORDS = 1024;
 
-// One record is 64 bytes of one buffer, so the fields an operation reads sit
-// together in memory: the float fields first, then the integer ones.
-const RECORD_BYTES = 64;
+/** A heap segment sysmalloc mapped after brk failed, with its own anchors. */
+interface AnchoredSegment {
+  start: number;
+  end: number;
+  anchors: Int32Array;
+}
+
+// The fields every malloc and free reads sit in one 32-byte record of one
+// buffer (half a cache line, so neighbours in a bin or in memory cost fewer
+// misses): the address as a float, then the size in 16-byte units and the
+// links and the bin as integers. The states and the large bins' size ring
+// live apart.
+const RECORD_BYTES = 32;
 const F64_PER_RECORD = RECORD_BYTES / 8;
 const I32_PER_RECORD = RECORD_BYTES / 4;
 const F_ADDR = 0;
-const F_SIZE = 1;
+const I_SIZE16 = 2;
+const I_BIN = 3;
+const I_FD = 4;
+const I_BK = 5;
+const I_PREV = 6;
+const I_NEXT = 7;
+// A mapped chunk has no links, so its request and offset take their place.
 const F_REQ = 2;
 const F_OFFSET = 3;
-const I_STATE = 8;
-const I_FD = 9;
-const I_BK = 10;
-const I_FD_NEXT = 11;
-const I_BK_NEXT = 12;
-const I_PREV = 13;
-const I_NEXT = 14;
+/** I_SIZE16 value of a size that is no whole number of 16-byte units below 2^31 of them (kept in `oddSizes`). */
+const ODD_SIZE = -1;
 
 /**
  * Record fields, read with `xOf(r)` and written with `setX(r, v)`:
  * - addr: chunk address (the prev_size word); the user pointer is addr + 16.
  * - size: chunk size without flag bits.
- * - req: bytes the program asked for (live and mmapped chunks).
- * - offset: mmapped chunks: distance from the mapping start to the chunk (glibc's prev_size).
  * - state: a ChunkState.
- * - fd, bk: list links; fd points from a bin's first chunk toward its last; free slots chain through fd.
- * - fdNext, bkNext: large bins: ring of the first chunk of each size, largest
- *   first (fd_nextsize / bk_nextsize); NIL when not a size leader.
+ * - fd, bk: list links; fd points from a bin's first chunk toward its last.
+ * - bin: the bin a binned chunk was filed in (1 for unsorted).
  * - prev, next: heap chunks: the chunk just below and just above in memory,
  *   NIL at a segment's start and before top or a segment's end.
+ * - fdNext, bkNext: large bins: ring of the first chunk of each size, largest
+ *   first (fd_nextsize / bk_nextsize); NIL when not a size leader (the bins
+ *   reset them when a leader leaves, so a new record finds them NIL).
+ * - req (mmapped chunks only, in place of fd and bk): bytes the program asked for.
+ * - offset (mmapped chunks only, in place of prev and next): distance from the
+ *   mapping start to the chunk (glibc's prev_size).
  */
 export class ChunkStore {
   private f64: Float64Array;
   private i32: Int32Array;
+  /**
+   * The state of each record, a byte apiece: coalescing asks for the states of
+   * both neighbours of every chunk it frees, and a small array of bytes is far
+   * likelier to be in cache than the neighbours' records, which it then reads
+   * only when they are free.
+   */
+  private states: Uint8Array;
+  /**
+   * The large bins' size ring, 16 bytes per record: fdNext and bkNext, then
+   * the leader's size, so that walking the ring reads one line per step and
+   * no chunk record.
+   */
+  private nextSize: Int32Array;
+  private leaderSizes: Float64Array;
   private capacity: number;
+  /** Sizes that do not fit I_SIZE16, by record. */
+  private readonly oddSizes = new Map<number, number>();
 
-  private freeSlot = NIL;
+  /** Released records, reused last-in first-out (a stack apart from the records, so reuse reads no stale record). */
+  private freeSlots = new Int32Array(256);
+  private freeCount = 0;
   private used = 0;
-  /** Heap chunks by start address (the top chunk has no record). */
-  private readonly byStart = new IntMap(capacityHint);
+  /** Indexed heap chunks (the top chunk has no record). */
+  private heapChunks = 0;
+  /**
+   * Anchors of the brk heap, anchor 0 at `origin`: for each ANCHOR_SPAN of
+   * heap, a chunk that starts in it, or NIL when none does. Kept exact by
+   * `place` and `unplace`, so a lookup never walks more than one span's chunks.
+   */
+  private brkAnchors = new Int32Array(INITIAL_ANCHORS).fill(NIL);
+  /** Heap segments outside the brk heap (rare: only after brk failed). */
+  private readonly segments: AnchoredSegment[] = [];
   /** Chunks with their own mapping, by user address. */
   private readonly mmappedByUser = new Map<number, number>();
 
-  /** Keys are (address − origin) / 16: small integers for the brk heap. */
-  constructor(private readonly origin: number, capacity = 1024) {
+  /** `origin`: where the brk heap starts. */
+  constructor(
+    private readonly origin: number,
+    capacity = INITIAL_RECORDS,
+  ) {
     this.capacity = capacity;
     const buf = new ArrayBuffer(capacity * RECORD_BYTES);
     this.f64 = new Float64Array(buf);
     this.i32 = new Int32Array(buf);
+    this.states = new Uint8Array(capacity);
+    this.nextSize = new Int32Array(4 * capacity).fill(NIL);
+    this.leaderSizes = new Float64Array(this.nextSize.buffer);
   }
 
   addrOf(r: number): number {
@@ -94,10 +150,19 @@ export class ChunkStore {
     this.f64[r * F64_PER_RECORD + F_ADDR] = v;
   }
   sizeOf(r: number): number {
-    return this.f64[r * F64_PER_RECORD + F_SIZE]!;
+    const units = this.i32[r * I32_PER_RECORD + I_SIZE16]!;
+    return units >= 0 ? units * 16 : this.oddSizes.get(r)!;
   }
   setSize(r: number, v: number): void {
-    this.f64[r * F64_PER_RECORD + F_SIZE] = v;
+    const i = r * I32_PER_RECORD + I_SIZE16;
+    if (this.i32[i] === ODD_SIZE) this.oddSizes.delete(r);
+    const units = v / 16;
+    if ((units | 0) === units) {
+      this.i32[i] = units;
+    } else {
+      this.i32[i] = ODD_SIZE;
+      this.oddSizes.set(r, v);
+    }
   }
   reqOf(r: number): number {
     return this.f64[r * F64_PER_RECORD + F_REQ]!;
@@ -112,16 +177,22 @@ export class ChunkStore {
     this.f64[r * F64_PER_RECORD + F_OFFSET] = v;
   }
   stateOf(r: number): number {
-    return this.i32[r * I32_PER_RECORD + I_STATE]!;
+    return this.states[r]!;
   }
   setState(r: number, v: number): void {
-    this.i32[r * I32_PER_RECORD + I_STATE] = v;
+    this.states[r] = v;
   }
   fdOf(r: number): number {
     return this.i32[r * I32_PER_RECORD + I_FD]!;
   }
   setFd(r: number, v: number): void {
     this.i32[r * I32_PER_RECORD + I_FD] = v;
+  }
+  binOf(r: number): number {
+    return this.i32[r * I32_PER_RECORD + I_BIN]!;
+  }
+  setBin(r: number, v: number): void {
+    this.i32[r * I32_PER_RECORD + I_BIN] = v;
   }
   bkOf(r: number): number {
     return this.i32[r * I32_PER_RECORD + I_BK]!;
@@ -130,16 +201,23 @@ export class ChunkStore {
     this.i32[r * I32_PER_RECORD + I_BK] = v;
   }
   fdNextOf(r: number): number {
-    return this.i32[r * I32_PER_RECORD + I_FD_NEXT]!;
+    return this.nextSize[4 * r]!;
   }
   setFdNext(r: number, v: number): void {
-    this.i32[r * I32_PER_RECORD + I_FD_NEXT] = v;
+    this.nextSize[4 * r] = v;
   }
   bkNextOf(r: number): number {
-    return this.i32[r * I32_PER_RECORD + I_BK_NEXT]!;
+    return this.nextSize[4 * r + 1]!;
   }
   setBkNext(r: number, v: number): void {
-    this.i32[r * I32_PER_RECORD + I_BK_NEXT] = v;
+    this.nextSize[4 * r + 1] = v;
+  }
+  /** The size of a large-bin size leader, as set when it became one (a binned chunk's size does not change). */
+  leaderSizeOf(r: number): number {
+    return this.leaderSizes[2 * r + 1]!;
+  }
+  setLeaderSize(r: number, v: number): void {
+    this.leaderSizes[2 * r + 1] = v;
   }
   prevOf(r: number): number {
     return this.i32[r * I32_PER_RECORD + I_PREV]!;
@@ -154,26 +232,28 @@ export class ChunkStore {
     this.i32[r * I32_PER_RECORD + I_NEXT] = v;
   }
 
-  /** A new record; the caller indexes it with `place` (heap) or `placeMmapped`. */
+  /** A new record; the caller indexes it with `place` (heap) or `placeMmapped` (and then sets req and offset). */
   create(addr: number, size: number, state: number): number {
-    let r = this.freeSlot;
-    if (r !== NIL) {
-      this.freeSlot = this.fdOf(r);
+    let r: number;
+    if (this.freeCount > 0) {
+      r = this.freeSlots[--this.freeCount]!;
     } else {
       if (this.used === this.capacity) this.grow();
       r = this.used++;
     }
-    const f = r * F64_PER_RECORD;
-    this.f64[f + F_ADDR] = addr;
-    this.f64[f + F_SIZE] = size;
-    this.f64[f + F_REQ] = 0;
-    this.f64[f + F_OFFSET] = 0;
+    this.f64[r * F64_PER_RECORD + F_ADDR] = addr;
     const i = r * I32_PER_RECORD;
-    this.i32[i + I_STATE] = state;
+    // No read of the old record (release dropped any odd size): a new record costs stores only.
+    const units = size / 16;
+    if ((units | 0) === units) {
+      this.i32[i + I_SIZE16] = units;
+    } else {
+      this.i32[i + I_SIZE16] = ODD_SIZE;
+      this.oddSizes.set(r, size);
+    }
+    this.states[r] = state;
     this.i32[i + I_FD] = NIL;
     this.i32[i + I_BK] = NIL;
-    this.i32[i + I_FD_NEXT] = NIL;
-    this.i32[i + I_BK_NEXT] = NIL;
     this.i32[i + I_PREV] = NIL;
     this.i32[i + I_NEXT] = NIL;
     return r;
@@ -182,26 +262,94 @@ export class ChunkStore {
   /** Drop a record (after `unplace`). */
   release(r: number): void {
     this.setState(r, ChunkState.none);
-    this.setFd(r, this.freeSlot);
-    this.freeSlot = r;
+    if (this.i32[r * I32_PER_RECORD + I_SIZE16] === ODD_SIZE) {
+      this.oddSizes.delete(r);
+      this.i32[r * I32_PER_RECORD + I_SIZE16] = 0;
+    }
+    if (this.freeCount === this.freeSlots.length) {
+      const grown = new Int32Array(2 * this.freeSlots.length);
+      grown.set(this.freeSlots);
+      this.freeSlots = grown;
+    }
+    this.freeSlots[this.freeCount++] = r;
   }
 
-  key(addr: number): number {
-    return (addr - this.origin) / 16;
+  /** Register a heap segment outside the brk heap (an mmapped one), before any chunk is placed in it. */
+  addSegment(start: number, length: number): void {
+    this.segments.push({ start, end: start + length, anchors: new Int32Array(Math.ceil(length * INV_ANCHOR_SPAN)).fill(NIL) });
   }
 
-  /** Index a heap chunk by its start. */
-  place(r: number): void {
-    this.byStart.set(this.key(this.addrOf(r)), r);
+  /** Index heap chunk r, which starts at addr (before it is linked or after; only its address matters). */
+  place(r: number, addr: number): void {
+    this.heapChunks++;
+    const seg = this.segments.length === 0 ? null : this.segmentOf(addr);
+    let anchors: Int32Array;
+    let span: number;
+    if (seg === null) {
+      span = Math.floor((addr - this.origin) * INV_ANCHOR_SPAN);
+      if (span >= this.brkAnchors.length) this.growAnchors(span);
+      anchors = this.brkAnchors;
+    } else {
+      span = Math.floor((addr - seg.start) * INV_ANCHOR_SPAN);
+      anchors = seg.anchors;
+    }
+    if (anchors[span] === NIL) anchors[span] = r;
   }
 
+  /** Forget a heap chunk's start; call while it is still linked in address order (its neighbours may take over its span). */
   unplace(r: number): void {
-    this.byStart.delete(this.key(this.addrOf(r)));
+    this.heapChunks--;
+    const addr = this.addrOf(r);
+    const seg = this.segments.length === 0 ? null : this.segmentOf(addr);
+    const base = seg === null ? this.origin : seg.start;
+    const anchors = seg === null ? this.brkAnchors : seg.anchors;
+    const span = Math.floor((addr - base) * INV_ANCHOR_SPAN);
+    if (anchors[span] !== r) return;
+    // The chunks starting in one span are consecutive in address order, so if
+    // any other remains, one of r's neighbours is among them.
+    const next = this.nextOf(r);
+    if (next !== NIL && Math.floor((this.addrOf(next) - base) * INV_ANCHOR_SPAN) === span) {
+      anchors[span] = next;
+      return;
+    }
+    const prev = this.prevOf(r);
+    anchors[span] = prev !== NIL && Math.floor((this.addrOf(prev) - base) * INV_ANCHOR_SPAN) === span ? prev : NIL;
   }
 
-  /** The heap chunk starting at addr, or NIL. */
+  /** The heap chunk starting at addr, or NIL: from its span's anchor along the address-order links. */
   at(addr: number): number {
-    return this.byStart.get(this.key(addr));
+    const seg = this.segments.length === 0 ? null : this.segmentOf(addr);
+    const base = seg === null ? this.origin : seg.start;
+    const anchors = seg === null ? this.brkAnchors : seg.anchors;
+    if (addr < base) return NIL;
+    const span = Math.floor((addr - base) * INV_ANCHOR_SPAN);
+    if (span >= anchors.length) return NIL;
+    let r = anchors[span]!;
+    if (r === NIL) return NIL;
+    let x = this.addrOf(r);
+    while (x < addr) {
+      r = this.nextOf(r);
+      if (r === NIL) return NIL;
+      x = this.addrOf(r);
+    }
+    while (x > addr) {
+      r = this.prevOf(r);
+      if (r === NIL) return NIL;
+      x = this.addrOf(r);
+    }
+    return x === addr ? r : NIL;
+  }
+
+  /**
+   * The heap chunk starting at addr found by looking at every record, without
+   * trusting the links: for diagnosing a heap whose links are broken.
+   */
+  scanFor(addr: number): number {
+    for (let r = 0; r < this.used; r++) {
+      const state = this.stateOf(r);
+      if (state !== ChunkState.none && state !== ChunkState.mmapped && this.addrOf(r) === addr) return r;
+    }
+    return NIL;
   }
 
   /** Link heap chunk r into the address order between prev and next (either may be NIL). */
@@ -249,7 +397,20 @@ export class ChunkStore {
   }
 
   get heapChunkCount(): number {
-    return this.byStart.size;
+    return this.heapChunks;
+  }
+
+  private segmentOf(addr: number): AnchoredSegment | null {
+    for (const seg of this.segments) if (addr >= seg.start && addr < seg.end) return seg;
+    return null;
+  }
+
+  private growAnchors(span: number): void {
+    let n = this.brkAnchors.length * 2;
+    while (n <= span) n *= 2;
+    const grown = new Int32Array(n).fill(NIL);
+    grown.set(this.brkAnchors);
+    this.brkAnchors = grown;
   }
 
   private grow(): void {
@@ -259,6 +420,13 @@ export class ChunkStore {
     f64.set(this.f64);
     this.f64 = f64;
     this.i32 = new Int32Array(buf);
+    const states = new Uint8Array(n);
+    states.set(this.states);
+    this.states = states;
+    const nextSize = new Int32Array(4 * n).fill(NIL);
+    nextSize.set(this.nextSize);
+    this.nextSize = nextSize;
+    this.leaderSizes = new Float64Array(nextSize.buffer);
     this.capacity = n;
   }
 }

@@ -16,6 +16,10 @@ describe('glibc size arithmetic', () => {
     expect(request2size(5037)).toBe(5056); // 5060&~15
     expect(request2size(200000)).toBe(200016);
     expect(request2size(2 ** 40)).toBe(2 ** 40 + 16); // no 32-bit truncation
+    // Either side of 2^31, where the rounding switches from a mask to a remainder.
+    expect(request2size(2147483624)).toBe(2147483632); // padded 2^31 − 1 → rounded down to a multiple of 16
+    expect(request2size(2147483625)).toBe(2147483648); // padded 2^31 exactly
+    expect(request2size(2147483641)).toBe(2147483664); // padded 2^31 + 16
   });
 
   it('bins: small bins by 16, large bins by the 64/512/4096/... ladder', () => {
@@ -35,6 +39,9 @@ describe('glibc size arithmetic', () => {
     expect(csize2tidx(48)).toBe(1);
     expect(csize2tidx(1040)).toBe(63);
     expect(csize2tidx(1056)).toBe(64); // beyond the 64 bins
+    expect(csize2tidx(2 ** 31 + 16)).toBe(134217727); // floor((2^31 − 1) / 16)
+    expect(csize2tidx(2 ** 31 + 32)).toBe(134217728); // floor((2^31 + 15) / 16)
+    expect(csize2tidx(2 ** 40)).toBe(2 ** 36 - 2); // floor((2^40 − 17) / 16) = floor(2^36 − 1.0625)
   });
 
   it('mxfast maps to global_max_fast as set_max_fast does', () => {

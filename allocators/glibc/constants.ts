@@ -35,7 +35,9 @@ export const MALLOC_CHUNK_STRUCT = 48;
 /** The padded chunk size for a request of n bytes: max(MINSIZE, align16(n + SIZE_SZ)). */
 export function request2size(n: number): number {
   const padded = n + SIZE_SZ + MALLOC_ALIGNMENT - 1;
-  return n + SIZE_SZ < MINSIZE ? MINSIZE : padded - (padded % MALLOC_ALIGNMENT);
+  if (n + SIZE_SZ < MINSIZE) return MINSIZE;
+  // Below 2^31 a mask rounds down (a float remainder is a library call); above it, the remainder.
+  return padded < 2147483648 ? padded & -MALLOC_ALIGNMENT : padded - (padded % MALLOC_ALIGNMENT);
 }
 
 /** Requests glibc refuses (checked_request2size: more than PTRDIFF_MAX); we cap at 2^62. */
@@ -77,7 +79,8 @@ export function fastbinIndex(size: number): number {
 
 /** tcache bin of a chunk size: (size − MINSIZE + 15) / 16. */
 export function csize2tidx(size: number): number {
-  return Math.floor((size - MINSIZE + MALLOC_ALIGNMENT - 1) / MALLOC_ALIGNMENT);
+  const x = size - MINSIZE + MALLOC_ALIGNMENT - 1;
+  return x >= 0 && x < 2147483648 ? x >>> 4 : Math.floor(x / MALLOC_ALIGNMENT);
 }
 
 /** global_max_fast as mallopt(M_MXFAST, s) sets it: chunks up to this size use fastbins. */

@@ -42,10 +42,12 @@ export function walkSegment(a: Arena, seg: HeapSegmentView, fn: (addr: number, s
       cursor += a.topSize;
       continue;
     }
-    // Follow the address-order link when it agrees with the sizes (no hash lookup per chunk at every mark);
-    // otherwise look the address up, and let the heap check report the broken link.
+    // Follow the address-order link when it agrees with the sizes; otherwise
+    // look the address up (the links may be broken: then scan every record)
+    // and let the heap check report the broken link.
     const linked = r === NIL ? NIL : c.nextOf(r);
     r = linked !== NIL && c.addrOf(linked) === cursor ? linked : c.at(cursor);
+    if (r === NIL) r = c.scanFor(cursor);
     if (r === NIL) throw new Error(`glibc heap walk: no chunk at 0x${cursor.toString(16)} (segment 0x${seg.start.toString(16)}–0x${seg.end.toString(16)})`);
     const size = a.c.sizeOf(r);
     if (size <= 0) throw new Error(`glibc heap walk: chunk at 0x${cursor.toString(16)} has size ${size}`);
@@ -111,7 +113,14 @@ export function checkHeap(a: Arena): string[] {
       if (!seen.has(r)) problems.push(`bin ${bin} holds a chunk the walk never reached`);
       const size = c.sizeOf(r);
       if (bin > 1 && binIndex(size) !== bin) problems.push(`chunk of ${size} in bin ${bin}`);
-      if (bin >= MIN_LARGE_SIZE / 16 && size > prevSize) problems.push(`large bin ${bin} not sorted: ${size} after ${prevSize}`);
+      if (c.binOf(r) !== bin) problems.push(`chunk of ${size} in bin ${bin} is filed as in bin ${c.binOf(r)}`);
+      if (bin >= MIN_LARGE_SIZE / 16) {
+        if (size > prevSize) problems.push(`large bin ${bin} not sorted: ${size} after ${prevSize}`);
+        // The first chunk of each size leads its group in the size ring, and only it.
+        const leads = c.fdNextOf(r) !== NIL;
+        if (leads !== (size !== prevSize)) problems.push(`chunk of ${size} in large bin ${bin} ${leads ? 'leads' : 'does not lead'} the size ring wrongly`);
+        if (leads && c.leaderSizeOf(r) !== size) problems.push(`size-ring leader of ${size} in large bin ${bin} is filed as ${c.leaderSizeOf(r)}`);
+      }
       prevSize = size;
     }
   }

@@ -74,10 +74,7 @@ export function intMalloc(a: Arena, nb: number): number {
       // A run of small requests carves the last remainder while it is the only unsorted chunk.
       if (inSmallbinRange(nb) && bins.first[UNSORTED_BIN] === victim && vAddr === a.lastRemainder && size > nb + MINSIZE) {
         a.unbin(victim);
-        c.setSize(victim, nb);
-        a.w(vAddr + SIZE_SZ, SIZE_SZ);
-        const rem = a.newChunk(vAddr + nb, size - nb, ChunkState.unsorted, victim);
-        a.toUnsorted(rem);
+        a.splitToUnsorted(victim, vAddr, size, nb);
         a.lastRemainder = vAddr + nb;
         return victim;
       }
@@ -144,10 +141,7 @@ function splitBinned(a: Arena, r: number, nb: number, advertise: boolean): numbe
     a.w(addr + size + SIZE_SZ, SIZE_SZ);
     return r;
   }
-  c.setSize(r, nb);
-  a.w(addr + SIZE_SZ, SIZE_SZ);
-  const rem = a.newChunk(addr + nb, size - nb, ChunkState.unsorted, r);
-  a.toUnsorted(rem);
+  a.splitToUnsorted(r, addr, size, nb);
   if (advertise) a.lastRemainder = addr + nb;
   return r;
 }
@@ -182,8 +176,13 @@ export function coalesce(a: Arena, r: number): number {
   let addr = c.addrOf(r);
   let size = c.sizeOf(r);
   const nextAddr = addr + size;
-  const prev = c.freeBefore(r);
-  if (prev !== NIL) {
+  // Read both neighbours' states before acting on either, so the two record
+  // reads (the chunk before, through the footer; the one after) overlap.
+  const prev = c.prevOf(r);
+  const next = c.nextOf(r);
+  const prevState = prev === NIL ? ChunkState.none : c.stateOf(prev);
+  const nextState = next === NIL ? ChunkState.none : c.stateOf(next);
+  if (isBinned(prevState)) {
     a.unbin(prev);
     a.dropChunk(r);
     r = prev;
@@ -191,17 +190,20 @@ export function coalesce(a: Arena, r: number): number {
     size += c.sizeOf(prev);
   }
   if (nextAddr !== a.topAddr) {
-    const next = c.nextOf(r);
-    if (next === NIL || c.addrOf(next) !== nextAddr) throw new Error(`glibc model: no chunk at 0x${nextAddr.toString(16)} after 0x${addr.toString(16)}`);
-    if (isBinned(c.stateOf(next))) {
+    // Merging with the chunk before left the chunk after in place. Its record
+    // is read only if it is free (the links' agreement with the addresses is
+    // the heap check's job, not every free's).
+    if (next === NIL) throw new Error(`glibc model: no chunk at 0x${nextAddr.toString(16)} after 0x${addr.toString(16)}`);
+    let afterFooter = 0;
+    if (isBinned(nextState)) {
       a.unbin(next);
       size += c.sizeOf(next);
       a.dropChunk(next);
     } else {
-      a.w(nextAddr + SIZE_SZ, SIZE_SZ); // clear the next chunk's PREV_INUSE
+      afterFooter = SIZE_SZ; // clear the next chunk's PREV_INUSE, just after the footer
     }
     c.setSize(r, size);
-    a.toUnsorted(r);
+    a.toUnsorted(r, afterFooter);
     return size;
   }
   a.dropChunk(r);

@@ -24,7 +24,7 @@ export class GlibcModel implements AllocatorModel {
   private lastRecord = 0;
   /**
    * The record last handed out under each trace id (req.id), NIL when none: a
-   * hint that spares free and realloc a hash lookup. Always checked against
+   * hint that spares free and realloc a lookup by address. Always checked against
    * the address and state (the program only gives glibc the pointer), so a
    * stale or foreign entry just falls back to the lookup.
    */
@@ -184,7 +184,8 @@ export class GlibcModel implements AllocatorModel {
       this.recordOfId[id] = r;
     }
     const c = this.a.c;
-    c.setReq(r, size);
+    // Only mmapped chunks need the request (their used pages are live in retention).
+    if (c.stateOf(r) === ChunkState.mmapped) c.setReq(r, size);
     const user = c.addrOf(r) + CHUNK_HDR_SZ;
     this.lastUser = user;
     this.lastRecord = r;

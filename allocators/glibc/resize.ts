@@ -43,7 +43,6 @@ export function intRealloc(a: Arena, r: number, nb: number): number {
         a.dropChunk(v);
       } else {
         copyInto(a, v, oldSize - CHUNK_HDR_SZ + SIZE_SZ);
-        c.setReq(v, c.reqOf(r));
         intFree(a, r);
         return v;
       }

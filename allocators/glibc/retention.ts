@@ -2,10 +2,11 @@
 // resident page is counted once: a page that overlaps a live chunk is live;
 // any other page belongs to the chunk its first byte lies in. So the findings
 // plus the live pages add up to the arena's RSS.
+import type { AddressSpace } from '../address-space.ts';
 import type { RetentionFinding, RetentionKind } from '../types.ts';
 import { formatBytes } from '../units.ts';
 import type { Arena } from './arena.ts';
-import { ChunkState, isBinned } from './chunk-store.ts';
+import { ChunkState, NIL, isBinned } from './chunk-store.ts';
 import { CHUNK_HDR_SZ, SIZE_SZ, alignUp } from './constants.ts';
 import { TOP_REGION, heapSegments, walkSegment } from './heap-walk.ts';
 
@@ -28,71 +29,159 @@ export interface HeapAccount {
   mmapSlack: number;
 }
 
-interface Blockers {
-  /** Index of the highest live chunk, or −1. */
-  live: number;
-  byLive: Set<number>;
-  byCached: Set<number>;
+/** What resident pages are counted as; an index into the sums accountHeap keeps. */
+const LIVE = 0;
+const TOP_PAD = 1;
+const TCACHE = 2;
+const FASTBINS = 3;
+const METADATA = 4;
+const TRIM_BLOCKED = 5;
+const TRIM_BLOCKED_BY_CACHED = 6;
+const FREE_CHUNKS = 7;
+
+/**
+ * The free chunks kept from top, as address ranges of the segment holding
+ * top: binned chunks at or above `cachedFrom` are held there only by cached
+ * chunks; binned chunks in [liveFrom, liveAddr) would join top if the live
+ * chunk at liveAddr were freed.
+ */
+interface TrimBlock {
+  cachedFrom: number;
+  /** The highest live chunk, or −1 when a bookkeeping chunk or the segment start comes first. */
+  liveAddr: number;
+  liveSize: number;
+  liveFrom: number;
+  /** Whether any binned chunk lies in [liveFrom, liveAddr). */
+  blocksAny: boolean;
 }
 
-interface Region {
-  addr: number;
-  size: number;
-  kind: number;
-  r: number;
+/** Chunks that end a run of free and cached chunks: live ones and bookkeeping. */
+function isStop(kind: number): boolean {
+  return kind === ChunkState.inUse || kind === ChunkState.meta || kind === ChunkState.fence;
 }
 
-function isLive(kind: number): boolean {
-  return kind === ChunkState.inUse;
+/**
+ * What keeps free chunks from joining top. Walking down from top over cached
+ * chunks (tcache, fastbins: in use to glibc) to the highest live chunk, the
+ * free chunks passed on the way are held by those cached chunks alone; the
+ * free chunks of the run just below the live chunk (down to the next live or
+ * bookkeeping chunk) would join top if that chunk were freed.
+ */
+function trimBlock(a: Arena, segStart: number): TrimBlock {
+  const c = a.c;
+  const out: TrimBlock = { cachedFrom: segStart, liveAddr: -1, liveSize: 0, liveFrom: segStart, blocksAny: false };
+  let r = a.topPrev;
+  while (r !== NIL && !isStop(c.stateOf(r))) r = c.prevOf(r);
+  if (r === NIL) return out;
+  out.cachedFrom = c.addrOf(r) + c.sizeOf(r);
+  if (c.stateOf(r) !== ChunkState.inUse) return out;
+  out.liveAddr = c.addrOf(r);
+  out.liveSize = c.sizeOf(r);
+  for (r = c.prevOf(r); r !== NIL && !isStop(c.stateOf(r)); r = c.prevOf(r)) {
+    if (isBinned(c.stateOf(r))) out.blocksAny = true;
+  }
+  if (r !== NIL) out.liveFrom = c.addrOf(r) + c.sizeOf(r);
+  return out;
+}
+
+/** Where the resident pages of a chunk of this kind go (`block`: the trim block of a segment holding top, else null). */
+function categoryOf(kind: number, addr: number, block: TrimBlock | null): number {
+  switch (kind) {
+    case ChunkState.inUse:
+      return LIVE;
+    case TOP_REGION:
+      return TOP_PAD;
+    case ChunkState.tcache:
+      return TCACHE;
+    case ChunkState.fast:
+      return FASTBINS;
+    case ChunkState.meta:
+    case ChunkState.fence:
+      return METADATA;
+    default:
+      if (block !== null) {
+        if (addr >= block.cachedFrom) return TRIM_BLOCKED_BY_CACHED;
+        if (block.liveAddr >= 0 && addr >= block.liveFrom && addr < block.liveAddr) return TRIM_BLOCKED;
+      }
+      return FREE_CHUNKS;
+  }
+}
+
+/**
+ * Sums resident bytes by category over page ranges given in address order,
+ * asking the address space once per run of adjacent ranges of one category
+ * (a million live chunks in a row cost one count, not a million).
+ */
+class PageRuns {
+  readonly sums = new Float64Array(8);
+  private cat = -1;
+  private from = 0;
+  private to = 0;
+
+  constructor(private readonly space: AddressSpace) {}
+
+  add(cat: number, from: number, to: number): void {
+    if (cat === this.cat && from === this.to) {
+      this.to = to;
+      return;
+    }
+    this.flush();
+    this.cat = cat;
+    this.from = from;
+    this.to = to;
+  }
+
+  flush(): void {
+    if (this.cat >= 0 && this.to > this.from) this.sums[this.cat]! += this.space.residentPagesIn(this.from, this.to - this.from) * this.space.pageSize;
+    this.cat = -1;
+  }
 }
 
 export function accountHeap(a: Arena): HeapAccount {
-  const acc: HeapAccount = {
-    liveBytes: 0,
-    trimBlocked: 0,
-    trimBlockedByCached: 0,
-    blockAddr: -1,
-    blockUsable: 0,
-    topPad: 0,
-    freeChunks: 0,
-    tcache: 0,
-    fastbins: 0,
-    metadata: 0,
-    mmapSlack: 0,
-  };
+  const c = a.c;
   const page = a.page;
   const space = a.space;
+  const runs = new PageRuns(space);
+  let blockAddr = -1;
+  let blockUsable = 0;
   for (const seg of heapSegments(a)) {
-    const regions: Region[] = [];
-    walkSegment(a, seg, (addr, size, kind, r) => regions.push({ addr, size, kind, r }));
-    const blockers = seg.holdsTop ? trimBlockers(regions) : null;
-    if (blockers !== null && blockers.byLive.size > 0) {
-      const l = regions[blockers.live]!;
-      acc.blockAddr = l.addr + CHUNK_HDR_SZ;
-      acc.blockUsable = l.size - SIZE_SZ;
+    const block = seg.holdsTop ? trimBlock(a, seg.start) : null;
+    if (block !== null && block.blocksAny) {
+      blockAddr = block.liveAddr + CHUNK_HDR_SZ;
+      blockUsable = block.liveSize - SIZE_SZ;
     }
-    for (let i = 0; i < regions.length; i++) {
-      const g = regions[i]!;
-      // The pages whose first byte lies in this chunk.
-      const p0 = alignUp(g.addr, page);
-      let p1 = alignUp(g.addr + g.size, page);
-      if (p1 <= p0) continue;
-      if (isLive(g.kind)) {
-        acc.liveBytes += space.residentPagesIn(p0, p1 - p0) * page;
-        continue;
+    // The pages whose first byte lies in each chunk; a last page that runs
+    // into a live chunk holds live data.
+    walkSegment(a, seg, (addr, size, kind, r) => {
+      const end = addr + size;
+      const p0 = alignUp(addr, page);
+      const p1 = alignUp(end, page);
+      if (p1 <= p0) return;
+      const cat = categoryOf(kind, addr, block);
+      if (cat !== LIVE && p1 > end && r !== NIL && liveBefore(a, c.nextOf(r), p1)) {
+        runs.add(cat, p0, p1 - page);
+        runs.add(LIVE, p1 - page, p1);
+      } else {
+        runs.add(cat, p0, p1);
       }
-      if (p1 > g.addr + g.size && liveBefore(regions, i + 1, p1)) {
-        // The last page runs into a live chunk, so it holds live data.
-        acc.liveBytes += space.residentPagesIn(p1 - page, page) * page;
-        p1 -= page;
-      }
-      if (p1 <= p0) continue;
-      const bytes = space.residentPagesIn(p0, p1 - p0) * page;
-      if (bytes > 0) addTo(acc, g, bytes, blockers === null ? 0 : blockers.byLive.has(i) ? 1 : blockers.byCached.has(i) ? 2 : 0);
-    }
+    });
+    runs.flush();
   }
-  for (const r of a.c.mmappedRecords()) {
-    const c = a.c;
+  const s = runs.sums;
+  const acc: HeapAccount = {
+    liveBytes: s[LIVE]!,
+    trimBlocked: s[TRIM_BLOCKED]!,
+    trimBlockedByCached: s[TRIM_BLOCKED_BY_CACHED]!,
+    blockAddr,
+    blockUsable,
+    topPad: s[TOP_PAD]!,
+    freeChunks: s[FREE_CHUNKS]!,
+    tcache: s[TCACHE]!,
+    fastbins: s[FASTBINS]!,
+    metadata: s[METADATA]!,
+    mmapSlack: 0,
+  };
+  for (const r of c.mmappedRecords()) {
     const base = c.addrOf(r) - c.offsetOf(r);
     const end = c.addrOf(r) + c.sizeOf(r);
     const usedEnd = alignUp(c.addrOf(r) + CHUNK_HDR_SZ + c.reqOf(r), page);
@@ -103,65 +192,13 @@ export function accountHeap(a: Arena): HeapAccount {
   return acc;
 }
 
-/** Whether a live chunk starts at or after region `from` and below `limit`. */
-function liveBefore(regions: Region[], from: number, limit: number): boolean {
-  for (let j = from; j < regions.length && regions[j]!.addr < limit; j++) {
-    if (isLive(regions[j]!.kind)) return true;
+/** Whether a live chunk starts at record r or after it (in address order) and below `limit`. */
+function liveBefore(a: Arena, r: number, limit: number): boolean {
+  const c = a.c;
+  for (; r !== NIL && c.addrOf(r) < limit; r = c.nextOf(r)) {
+    if (c.stateOf(r) === ChunkState.inUse) return true;
   }
   return false;
-}
-
-/** `blocked`: 0 = not trim-blocked, 1 = by the highest live chunk, 2 = by cached chunks at the top. */
-function addTo(acc: HeapAccount, g: Region, bytes: number, blocked: number): void {
-  switch (g.kind) {
-    case ChunkState.inUse:
-      acc.liveBytes += bytes;
-      return;
-    case TOP_REGION:
-      acc.topPad += bytes;
-      return;
-    case ChunkState.tcache:
-      acc.tcache += bytes;
-      return;
-    case ChunkState.fast:
-      acc.fastbins += bytes;
-      return;
-    case ChunkState.meta:
-    case ChunkState.fence:
-      acc.metadata += bytes;
-      return;
-    default:
-      if (blocked === 1) acc.trimBlocked += bytes;
-      else if (blocked === 2) acc.trimBlockedByCached += bytes;
-      else acc.freeChunks += bytes;
-  }
-}
-
-/**
- * What keeps free chunks from joining top. Walking down from top over cached
- * chunks (tcache, fastbins: in use to glibc) to the highest live chunk, the
- * free chunks passed on the way are held by those cached chunks alone; the
- * free chunks of the run just below the live chunk (down to the next live or
- * bookkeeping chunk) would join top if that chunk were freed.
- */
-function trimBlockers(regions: Region[]): Blockers {
-  const out: Blockers = { live: -1, byLive: new Set(), byCached: new Set() };
-  let i = regions.length - 1;
-  if (i < 0 || regions[i]!.kind !== TOP_REGION) return out;
-  for (i--; i >= 0; i--) {
-    const k = regions[i]!.kind;
-    if (isLive(k)) break;
-    if (k === ChunkState.meta || k === ChunkState.fence) return out;
-    if (isBinned(k)) out.byCached.add(i);
-  }
-  if (i < 0) return out;
-  out.live = i;
-  for (let j = i - 1; j >= 0; j--) {
-    const k = regions[j]!.kind;
-    if (isLive(k) || k === ChunkState.meta || k === ChunkState.fence) break;
-    if (isBinned(k)) out.byLive.add(j);
-  }
-  return out;
 }
 
 /** The account as report findings, one plain sentence each; kinds with no resident bytes are left out. */
