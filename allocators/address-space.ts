@@ -40,6 +40,12 @@ export interface Mapping {
 const GiB = 1024 * 1024 * 1024;
 const MiB = 1024 * 1024;
 
+/** What `overPieces` does to each mapped piece of a range. */
+const PIECE_SET = 0;
+const PIECE_CLEAR = 1;
+const PIECE_COUNT = 2;
+type PieceOp = typeof PIECE_SET | typeof PIECE_CLEAR | typeof PIECE_COUNT;
+
 /**
  * Default 32-bit layout after a classic Linux i386 process (seed 000): program
  * text at 0x08048000, shared libraries and the main stack near the top of a
@@ -71,7 +77,21 @@ export class AddressSpace {
   private readonly maps: Mapping[] = [];
   private residentCount = 0;
   private mappedCount = 0;
-  private lastMap: Mapping | null = null;
+  /**
+   * The mappings written most recently, most recent first: models write to a
+   * few mappings at a time (a chunk's header in one arena, the block in
+   * another), so most writes outside the heap land in one of these and skip
+   * the binary search. Cleared when a mapping is split, moved or removed.
+   */
+  private recent0: Mapping | null = null;
+  private recent1: Mapping | null = null;
+  private recent2: Mapping | null = null;
+  private recent3: Mapping | null = null;
+  /** The reserved ranges by start, ascending and descending (ties in the order given), for walks that allocate nothing. */
+  private readonly reservedUp: readonly ReservedRange[];
+  private readonly reservedDown: readonly ReservedRange[];
+  /** The first address above the user space (32-bit): the mmap base or the top of a reserved range. */
+  private readonly top: number;
 
   constructor(options: AddressSpaceOptions = {}) {
     this.pageSize = options.pageSize ?? 4096;
@@ -93,6 +113,12 @@ export class AddressSpace {
       this.mmapFloor = this.heapStart + 64 * GiB;
     }
     if (this.heapStart % this.pageSize !== 0) throw new Error('heapStart must be page-aligned');
+    // Array.prototype.sort is stable: equal starts keep the order given, as the obstacle list of the gap search always had.
+    this.reservedUp = [...this.reserved].sort((a, b) => a.start - b.start);
+    this.reservedDown = [...this.reserved].sort((a, b) => b.start - a.start);
+    let top = this.mmapBase;
+    for (const r of this.reserved) top = Math.max(top, r.start + r.length);
+    this.top = top;
     this.brkEnd = this.heapStart;
     this.heapResident = new PageBitset(1024);
   }
@@ -163,7 +189,7 @@ export class AddressSpace {
       this.maps.splice(i, 1, ...pieces);
       i += pieces.length;
     }
-    this.lastMap = null;
+    this.forgetRecent();
   }
 
   /**
@@ -195,16 +221,14 @@ export class AddressSpace {
     this.maps.splice(i, 1);
     this.insertMapping({ start, length: newLen, kind: 'mmap', tag: m.tag, resident });
     this.mappedCount += (newLen - oldLen) / this.pageSize;
-    this.lastMap = null;
+    this.forgetRecent();
     return start;
   }
 
   /** madvise(MADV_DONTNEED): the pages leave RSS but stay mapped. */
   dontneed(addr: number, length: number): void {
     this.assertAligned(addr, 'madvise');
-    this.forEachPiece(addr, this.pageCeil(length) * this.pageSize, (bits, p0, p1) => {
-      this.residentCount -= bits.clearRange(p0, p1);
-    });
+    this.residentCount -= this.overPieces(addr, this.pageCeil(length) * this.pageSize, PIECE_CLEAR);
   }
 
   // ---- residency --------------------------------------------------------
@@ -218,18 +242,71 @@ export class AddressSpace {
   touch(addr: number, length: number): void {
     if (length <= 0) return;
     const heapOff = addr - this.heapStart;
-    if (heapOff >= 0 && addr + length <= this.brkEnd) {
+    const end = addr + length;
+    if (heapOff >= 0 && end <= this.brkEnd) {
       this.residentCount += this.setPages(this.heapResident, heapOff, length);
       return;
     }
-    const m = this.lastMap;
-    if (m !== null && addr >= m.start && addr + length <= m.start + m.length) {
+    let m = this.recent0;
+    if (m !== null && addr >= m.start && end <= m.start + m.length) {
       this.residentCount += this.setPages(m.resident, addr - m.start, length);
       return;
     }
-    this.forEachPiece(addr, length, (bits, p0, p1) => {
-      this.residentCount += bits.setRange(p0, p1);
-    }, true);
+    m = this.recentHit(addr, end);
+    if (m !== null) {
+      this.residentCount += this.setPages(m.resident, addr - m.start, length);
+      return;
+    }
+    this.residentCount += this.overPieces(addr, length, PIECE_SET);
+  }
+
+  /** The remembered mapping (after the first) that holds [addr, end), moved to the front; or null. */
+  private recentHit(addr: number, end: number): Mapping | null {
+    const m1 = this.recent1;
+    if (m1 !== null && addr >= m1.start && end <= m1.start + m1.length) {
+      this.recent1 = this.recent0;
+      this.recent0 = m1;
+      return m1;
+    }
+    const m2 = this.recent2;
+    if (m2 !== null && addr >= m2.start && end <= m2.start + m2.length) {
+      this.recent2 = this.recent1;
+      this.recent1 = this.recent0;
+      this.recent0 = m2;
+      return m2;
+    }
+    const m3 = this.recent3;
+    if (m3 !== null && addr >= m3.start && end <= m3.start + m3.length) {
+      this.recent3 = this.recent2;
+      this.recent2 = this.recent1;
+      this.recent1 = this.recent0;
+      this.recent0 = m3;
+      return m3;
+    }
+    return null;
+  }
+
+  /** Remember a mapping just written, most recent first. */
+  private remember(m: Mapping): void {
+    if (this.recent0 === m) return;
+    if (this.recent1 === m) {
+      this.recent1 = this.recent0;
+    } else if (this.recent2 === m) {
+      this.recent2 = this.recent1;
+      this.recent1 = this.recent0;
+    } else {
+      this.recent3 = this.recent2;
+      this.recent2 = this.recent1;
+      this.recent1 = this.recent0;
+    }
+    this.recent0 = m;
+  }
+
+  private forgetRecent(): void {
+    this.recent0 = null;
+    this.recent1 = null;
+    this.recent2 = null;
+    this.recent3 = null;
   }
 
   /** Set the pages of [offset, offset+length) in `bits` (offsets from the start of its mapping); returns how many were new. */
@@ -246,9 +323,7 @@ export class AddressSpace {
 
   /** Resident pages that overlap [addr, addr+length). */
   residentPagesIn(addr: number, length: number): number {
-    let n = 0;
-    if (length > 0) this.forEachPiece(addr, length, (bits, p0, p1) => (n += bits.countRange(p0, p1)), false, true);
-    return n;
+    return length > 0 ? this.overPieces(addr, length, PIECE_COUNT) : 0;
   }
 
   /** Resident pages lying wholly inside [addr, addr+length): what a madvise of that range could release. */
@@ -288,18 +363,51 @@ export class AddressSpace {
     return out.sort((a, b) => a.start - b.start);
   }
 
-  /** The largest range of addresses in the user space that nothing occupies (what a new mmap could get). */
+  /**
+   * The largest range of addresses in the user space that nothing occupies
+   * (what a new mmap could get). In 32-bit mode the replayer asks after every
+   * change of the mapped page count, so this walks the sorted reserved ranges,
+   * the heap and the sorted mappings together, allocating nothing.
+   */
   largestFreeRange(): number {
     const low = this.bits === 32 ? 0 : this.heapStart;
-    const high = this.bits === 32 ? this.userTop() : this.mmapBase;
+    const high = this.bits === 32 ? this.top : this.mmapBase;
+    const reserved = this.reservedUp;
+    const maps = this.maps;
+    const heapLength = this.brkEnd > this.heapStart ? this.pageCeil(this.brkEnd - this.heapStart) * this.pageSize : 0;
+    let heapPending = heapLength > 0;
+    let ri = 0;
+    let mi = 0;
     let best = 0;
     let cursor = low;
-    for (const m of this.mappings()) {
-      const mEnd = m.start + m.length;
-      if (mEnd <= cursor) continue;
-      if (m.start >= high) break;
-      best = Math.max(best, Math.min(m.start, high) - cursor);
-      cursor = Math.max(cursor, mEnd);
+    // Ascending by start; the order among equal starts does not change the answer.
+    for (;;) {
+      let start = Infinity;
+      let end = 0;
+      let from = 0;
+      if (ri < reserved.length) {
+        start = reserved[ri]!.start;
+        end = start + reserved[ri]!.length;
+        from = 1;
+      }
+      if (heapPending && this.heapStart < start) {
+        start = this.heapStart;
+        end = start + heapLength;
+        from = 2;
+      }
+      if (mi < maps.length && maps[mi]!.start < start) {
+        start = maps[mi]!.start;
+        end = start + maps[mi]!.length;
+        from = 3;
+      }
+      if (from === 0) break;
+      if (from === 1) ri++;
+      else if (from === 2) heapPending = false;
+      else mi++;
+      if (end <= cursor) continue;
+      if (start >= high) break;
+      best = Math.max(best, Math.min(start, high) - cursor);
+      cursor = Math.max(cursor, end);
     }
     return Math.max(best, high - cursor);
   }
@@ -307,9 +415,7 @@ export class AddressSpace {
   // ---- internals --------------------------------------------------------
 
   private userTop(): number {
-    let top = 0;
-    for (const r of this.reserved) top = Math.max(top, r.start + r.length);
-    return Math.max(top, this.mmapBase);
+    return this.top;
   }
 
   private pageOf(offset: number): number {
@@ -337,27 +443,66 @@ export class AddressSpace {
     return true;
   }
 
-  /** Highest start s ≤ mmapBase − len such that [s, s+len) is free, or −1. */
+  /**
+   * Highest start s ≤ mmapBase − len such that [s, s+len) is free, or −1.
+   * Walks the obstacles (mappings, reserved ranges, the heap) from the top
+   * down by start, merging the sorted lists in place of building and sorting
+   * one. Among equal starts the order is mappings (in list order), reserved
+   * ranges, the heap: the order a stable sort of that concatenation gives.
+   */
   private findGapTopDown(len: number): number {
-    // Obstacles sorted by start descending; walk down from mmapBase.
+    const maps = this.maps;
+    const reserved = this.reservedDown;
     const heapTop = this.pageCeil(this.brkEnd) * this.pageSize;
-    const obstacles: { start: number; end: number }[] = this.maps.map((m) => ({ start: m.start, end: m.start + m.length }));
-    for (const r of this.reserved) obstacles.push({ start: r.start, end: r.start + r.length });
-    obstacles.push({ start: this.heapStart, end: Math.max(heapTop, this.heapStart) });
-    obstacles.sort((a, b) => b.start - a.start);
-    let ceiling = this.mmapBase;
-    for (const o of obstacles) {
-      if (o.start >= ceiling) {
-        ceiling = Math.min(ceiling, o.start);
-        continue;
-      }
-      if (o.end <= ceiling && ceiling - o.end >= len) {
-        const s = ceiling - len;
-        if (s >= this.mmapFloor || this.bits === 32) return s;
-      }
-      ceiling = Math.min(ceiling, o.start);
-    }
+    const heapEnd = Math.max(heapTop, this.heapStart);
     const floor = this.bits === 32 ? 0 : this.mmapFloor;
+    const anyStart = this.bits === 32;
+    let mi = maps.length - 1;
+    /** A run of mappings with one start, taken in list order: indexes runAt .. runEnd. */
+    let runAt = 0;
+    let runEnd = -1;
+    let ri = 0;
+    let heapPending = true;
+    let ceiling = this.mmapBase;
+    for (;;) {
+      let start: number;
+      let end: number;
+      if (runAt <= runEnd) {
+        start = maps[runAt]!.start;
+        end = start + maps[runAt]!.length;
+        runAt++;
+      } else {
+        const ms = mi >= 0 ? maps[mi]!.start : -Infinity;
+        const rs = ri < reserved.length ? reserved[ri]!.start : -Infinity;
+        const hs = heapPending ? this.heapStart : -Infinity;
+        if (mi >= 0 && ms >= rs && ms >= hs) {
+          let lo = mi;
+          while (lo > 0 && maps[lo - 1]!.start === ms) lo--;
+          runAt = lo;
+          runEnd = mi;
+          mi = lo - 1;
+          start = ms;
+          end = start + maps[runAt]!.length;
+          runAt++;
+        } else if (ri < reserved.length && rs >= hs) {
+          start = rs;
+          end = rs + reserved[ri]!.length;
+          ri++;
+        } else if (heapPending) {
+          start = this.heapStart;
+          end = heapEnd;
+          heapPending = false;
+        } else break;
+      }
+      if (start >= ceiling) continue;
+      if (end <= ceiling && ceiling - end >= len) {
+        const s = ceiling - len;
+        if (s >= this.mmapFloor || anyStart) return s;
+      }
+      ceiling = start;
+      // Every later gap lies lower still: none can start at or above the floor.
+      if (!anyStart && ceiling - len < floor) return -1;
+    }
     return ceiling - len >= floor ? ceiling - len : -1;
   }
 
@@ -387,33 +532,44 @@ export class AddressSpace {
   }
 
   /**
-   * Call `fn` with the bitset and page range of every mapped piece of
-   * [addr, addr+length). Unless `allowGaps`, bytes that are not mapped are a
-   * model bug (a write to unmapped memory would be a segfault).
+   * Set, clear or count the pages of every mapped piece of [addr, addr+length);
+   * returns the pages newly set, cleared, or counted. Setting is a write:
+   * bytes that are not mapped are a model bug (a write to unmapped memory
+   * would be a segfault), and the mappings written are remembered. Clearing
+   * needs mapped memory too (madvise fails on a hole); counting skips holes.
    */
-  private forEachPiece(addr: number, length: number, fn: (bits: PageBitset, p0: number, p1: number) => void, remember = false, allowGaps = false): void {
+  private overPieces(addr: number, length: number, op: PieceOp): number {
     const end = addr + length;
     let cursor = addr;
+    let n = 0;
     const heapEnd = this.pageCeil(this.brkEnd - this.heapStart) * this.pageSize + this.heapStart;
     while (cursor < end) {
+      let bits: PageBitset;
+      let base: number;
+      let to: number;
       if (cursor >= this.heapStart && cursor < heapEnd) {
-        const to = Math.min(end, heapEnd);
-        fn(this.heapResident, this.pageOf(cursor - this.heapStart), this.pageOf(to - 1 - this.heapStart) + 1);
-        cursor = to;
-        continue;
+        bits = this.heapResident;
+        base = this.heapStart;
+        to = Math.min(end, heapEnd);
+      } else {
+        const i = this.indexOfMapping(cursor);
+        if (i < 0) {
+          if (op !== PIECE_COUNT) throw new Error(`access to unmapped address 0x${cursor.toString(16)}`);
+          cursor = this.nextMappedAddress(cursor, end);
+          continue;
+        }
+        const m = this.maps[i]!;
+        if (op === PIECE_SET) this.remember(m);
+        bits = m.resident;
+        base = m.start;
+        to = Math.min(end, m.start + m.length);
       }
-      const i = this.indexOfMapping(cursor);
-      if (i < 0) {
-        if (!allowGaps) throw new Error(`access to unmapped address 0x${cursor.toString(16)}`);
-        cursor = this.nextMappedAddress(cursor, end);
-        continue;
-      }
-      const m = this.maps[i]!;
-      if (remember) this.lastMap = m;
-      const to = Math.min(end, m.start + m.length);
-      fn(m.resident, this.pageOf(cursor - m.start), this.pageOf(to - 1 - m.start) + 1);
+      const p0 = this.pageOf(cursor - base);
+      const p1 = this.pageOf(to - 1 - base) + 1;
+      n += op === PIECE_SET ? bits.setRange(p0, p1) : op === PIECE_CLEAR ? bits.clearRange(p0, p1) : bits.countRange(p0, p1);
       cursor = to;
     }
+    return n;
   }
 
   private nextMappedAddress(cursor: number, end: number): number {

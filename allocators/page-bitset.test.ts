@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PageBitset } from './page-bitset.ts';
+import { mulberry32 } from './prng.ts';
 
 describe('PageBitset', () => {
   it('counts newly set pages across word boundaries', () => {
@@ -34,5 +35,57 @@ describe('PageBitset', () => {
     c.copyFrom(s, 6, 100);
     expect(c.countRange(100, 106)).toBe(4);
     expect(c.get(101)).toBe(true);
+  });
+
+  it('slices and copies a word at a time exactly as page by page', () => {
+    const rand = mulberry32(5);
+    for (let round = 0; round < 200; round++) {
+      const pages = 1 + Math.floor(rand() * 300);
+      const b = new PageBitset(pages);
+      const set = new Set<number>();
+      for (let k = 0; k < pages / 3; k++) {
+        const p = Math.floor(rand() * pages);
+        b.setRange(p, p + 1);
+        set.add(p);
+      }
+      // Slices may run past the capacity: those pages read as clear.
+      const from = Math.floor(rand() * pages);
+      const to = from + Math.floor(rand() * (pages + 40 - from));
+      const s = b.slice(from, to);
+      for (let p = 0; p < s.capacity; p++) expect(s.get(p), `slice ${from}..${to} page ${p}`).toBe(p < to - from && set.has(from + p));
+      // Copies OR into what the target holds, at any offset.
+      const target = new PageBitset(8);
+      const held = new Set<number>();
+      for (let k = 0; k < 5; k++) {
+        const p = Math.floor(rand() * 100);
+        target.setRange(p, p + 1);
+        held.add(p);
+      }
+      const count = Math.floor(rand() * pages);
+      const at = Math.floor(rand() * 70);
+      target.copyFrom(b, count, at);
+      for (let p = 0; p < count; p++) if (set.has(p)) held.add(at + p);
+      for (let p = 0; p < target.capacity; p++) expect(target.get(p), `copy of ${count} at ${at}, page ${p}`).toBe(held.has(p));
+    }
+  });
+
+  it('sets, clears and counts ranges within a word and across words exactly as a page set does', () => {
+    const rand = mulberry32(11);
+    const b = new PageBitset(64);
+    const set = new Set<number>();
+    for (let step = 0; step < 3000; step++) {
+      const from = Math.floor(rand() * 200);
+      // Mostly short ranges (inside one word or across one boundary), some long ones, some empty.
+      const to = from + Math.floor(rand() * (rand() < 0.8 ? 5 : 90));
+      let expected = 0;
+      if (rand() < 0.7) {
+        for (let p = from; p < to; p++) if (!set.has(p)) (set.add(p), expected++);
+        expect(b.setRange(from, to), `set ${from}..${to}`).toBe(expected);
+      } else {
+        for (let p = from; p < to; p++) if (set.delete(p)) expected++;
+        expect(b.clearRange(from, to), `clear ${from}..${to}`).toBe(expected);
+      }
+      expect(b.countRange(0, 400)).toBe(set.size);
+    }
   });
 });

@@ -54,8 +54,21 @@ export class PageBitset {
     return 1;
   }
 
-  /** Set pages [from, to); returns how many were newly set. */
+  /**
+   * Set pages [from, to); returns how many were newly set. A write of a few
+   * pages (a block of some KiB) lies within one word: one mask, no loop.
+   */
   setRange(from: number, to: number): number {
+    const w = from >>> 5;
+    if (to > from && (to - 1) >>> 5 === w && w < this.words.length) {
+      const words = this.words;
+      const mask = wordMask(from & 31, ((to - 1) & 31) + 1);
+      const old = words[w]!;
+      const fresh = (mask & ~old) >>> 0;
+      if (fresh === 0) return 0;
+      words[w] = (old | mask) >>> 0;
+      return popcount32(fresh);
+    }
     return this.update(from, to, true);
   }
 
@@ -79,20 +92,52 @@ export class PageBitset {
     return count;
   }
 
-  /** A copy of pages [from, to) as a new bitset starting at page 0. */
+  /**
+   * A copy of pages [from, to) as a new bitset starting at page 0. A word at a
+   * time: a partial munmap of a large mapping copies the rest of its residency.
+   */
   slice(from: number, to: number): PageBitset {
-    const out = new PageBitset(Math.max(0, to - from));
-    for (let p = from; p < to; p++) {
-      if (this.get(p)) out.setRange(p - from, p - from + 1);
+    const count = Math.max(0, to - from);
+    const out = new PageBitset(count);
+    const dst = out.words;
+    const src = this.words;
+    const shift = from & 31;
+    const first = from >>> 5;
+    const n = Math.ceil(count / 32);
+    for (let w = 0; w < n; w++) {
+      const i = first + w;
+      const lo = i < src.length ? src[i]! >>> shift : 0;
+      const hi = shift !== 0 && i + 1 < src.length ? src[i + 1]! << (32 - shift) : 0;
+      dst[w] = (lo | hi) >>> 0;
     }
+    // Pages at and past `count` in the last word belong to the source's later pages: drop them.
+    const tail = count & 31;
+    if (tail !== 0) dst[n - 1] = (dst[n - 1]! & wordMask(0, tail)) >>> 0;
     return out;
   }
 
-  /** Copy pages [0, count) of `src` into this bitset at `at`. */
+  /** Set in this bitset, at `at`, every page set in pages [0, count) of `src` (pages already set stay set). */
   copyFrom(src: PageBitset, count: number, at: number): void {
     this.ensure(at + count);
-    for (let p = 0; p < count; p++) {
-      if (src.get(p)) this.setRange(at + p, at + p + 1);
+    const from = src.words;
+    for (let p = 0; p < count; p += 32) {
+      const w = p >>> 5;
+      let bits = w < from.length ? from[w]! : 0;
+      const n = Math.min(32, count - p);
+      if (n < 32) bits = (bits & wordMask(0, n)) >>> 0;
+      if (bits !== 0) this.orWord(at + p, bits);
+    }
+  }
+
+  /** OR 32 pages' bits (bit k = page `page + k`) into the words they land in. */
+  private orWord(page: number, bits: number): void {
+    const words = this.words;
+    const w = page >>> 5;
+    const shift = page & 31;
+    words[w] = (words[w]! | (bits << shift)) >>> 0;
+    if (shift !== 0) {
+      const spill = bits >>> (32 - shift);
+      if (spill !== 0) words[w + 1] = (words[w + 1]! | spill) >>> 0;
     }
   }
 

@@ -4,6 +4,7 @@
 // Fragmentation follows Johnstone & Wilson, "The Memory Fragmentation Problem:
 // Solved?" (ISMM 1998), with the allocator's memory taken to be RSS.
 import type { Fragmentation, Timeline } from './result.ts';
+import type { SampleColumns } from './sample-columns.ts';
 import { TimelineRecorder, type TimelinePoint } from './timeline.ts';
 
 /** (rss − live) / live; 0 when nothing is live, since the ratio has no meaning there and JSON has no NaN. */
@@ -118,6 +119,111 @@ export class MetricsProbe {
     }
     if (mappedBytes > this.peakMapped) this.peakMapped = mappedBytes;
     this.timeline.sample(event, timeNs, liveBytes, rssBytes, mappedBytes, largestFreeBytes);
+  }
+
+  /**
+   * The states after events firstEvent .. firstEvent+count-1, rows 0 ..
+   * count-1 of `c`: exactly `sample` row by row (the same operations in the
+   * same order, so the sums round the same way), with the running figures in
+   * locals for the length of the chunk.
+   */
+  sampleColumns(c: SampleColumns, firstEvent: number, count: number): void {
+    if (count <= 0) return;
+    const time = c.time;
+    const live = c.live;
+    const rss = c.rss;
+    const mapped = c.mapped;
+    let lastTime = this.lastTime;
+    let lastRss = this.lastRss;
+    let lastLive = this.lastLive;
+    let rssTimeIntegral = this.rssTimeIntegral;
+    let liveTimeIntegral = this.liveTimeIntegral;
+    let duration = this.duration;
+    let rssEventSum = this.rssEventSum;
+    let liveEventSum = this.liveEventSum;
+    // The peak of RSS moves on most events of a growing heap: kept in locals, not a call that boxes its numbers.
+    let peakRss = this.peakRss;
+    let peakRssEvent = this.peakRssEvent;
+    let liveAtPeakRss = this.liveAtPeakRss;
+    let peakLive = this.peakLive;
+    let peakMapped = this.peakMapped;
+    let k = 0;
+    if (this.samples === 0) {
+      // The first state of the run has no predecessor to weigh.
+      lastTime = time[0]!;
+      lastRss = rss[0]!;
+      lastLive = live[0]!;
+      rssEventSum += lastRss;
+      liveEventSum += lastLive;
+      if (lastRss > peakRss) {
+        peakRss = lastRss;
+        peakRssEvent = firstEvent;
+        liveAtPeakRss = lastLive;
+      }
+      if (lastLive > peakLive) {
+        peakLive = lastLive;
+        this.newPeakLive(c, firstEvent, 0);
+      }
+      if (mapped[0]! > peakMapped) peakMapped = mapped[0]!;
+      k = 1;
+    }
+    for (; k < count; k++) {
+      const t = time[k]!;
+      const r = rss[k]!;
+      const l = live[k]!;
+      const dt = t - lastTime;
+      if (dt > 0) {
+        rssTimeIntegral += lastRss * dt;
+        liveTimeIntegral += lastLive * dt;
+        duration += dt;
+      }
+      lastTime = t;
+      lastRss = r;
+      lastLive = l;
+      rssEventSum += r;
+      liveEventSum += l;
+      if (r > peakRss) {
+        peakRss = r;
+        peakRssEvent = firstEvent + k;
+        liveAtPeakRss = l;
+      }
+      if (l > peakLive) {
+        peakLive = l;
+        this.newPeakLive(c, firstEvent, k);
+      }
+      const m = mapped[k]!;
+      if (m > peakMapped) peakMapped = m;
+    }
+    this.samples += count;
+    this.lastTime = lastTime;
+    this.lastRss = lastRss;
+    this.lastLive = lastLive;
+    this.rssTimeIntegral = rssTimeIntegral;
+    this.liveTimeIntegral = liveTimeIntegral;
+    this.duration = duration;
+    this.rssEventSum = rssEventSum;
+    this.liveEventSum = liveEventSum;
+    this.peakRss = peakRss;
+    this.peakRssEvent = peakRssEvent;
+    this.liveAtPeakRss = liveAtPeakRss;
+    this.peakMapped = peakMapped;
+    this.timeline.sampleColumns(c, firstEvent, count);
+  }
+
+  /** A new peak of live bytes at row k (it returns nothing: a returned number would be boxed on every new peak). */
+  private newPeakLive(c: SampleColumns, firstEvent: number, k: number): void {
+    const live = c.live[k]!;
+    this.peakLive = live;
+    this.peakLiveEvent = firstEvent + k;
+    this.rssAtPeakLive = c.rss[k]!;
+    this.slackAtPeakLive = c.slack[k]!;
+    const p = this.peakLivePoint;
+    p.event = firstEvent + k;
+    p.timeNs = c.time[k]!;
+    p.liveBytes = live;
+    p.rssBytes = c.rss[k]!;
+    p.mappedBytes = c.mapped[k]!;
+    p.largestFreeBytes = c.free[k]!;
   }
 
   /** A point the chart must show whatever the downsampling (a mark). */

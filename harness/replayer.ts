@@ -9,10 +9,12 @@ import type { AddressSpace } from '../allocators/address-space.ts';
 import type { ModelInstance } from '../allocators/registry.ts';
 import type { AllocRequest, AllocatorModel } from '../allocators/types.ts';
 import { formatBytes } from '../allocators/units.ts';
+import { CompiledTraceSource } from '../traces/compiled.ts';
 import { OP, TraceError, type EventBatch, type TraceSource } from '../traces/types.ts';
 import { buildAddressMap, freeAddressSpace } from './address-map.ts';
 import { LIVE_STRIDE, LiveBlocks } from './live-blocks.ts';
 import { MetricsProbe } from './probe.ts';
+import { SAMPLE_CHUNK, SampleColumns } from './sample-columns.ts';
 import type { FailureRecord, MarkRecord, ModelIdentity, RetentionRecord, RunOptionsRecord, RunResult, RunStatus, TraceIdentity } from './result.ts';
 
 /** The effective options of a run, plus what only the replayer needs. */
@@ -24,6 +26,9 @@ export interface ReplayOptions extends RunOptionsRecord {
   /** Budget of the downsampled timeline (default 2000). */
   timelinePoints?: number;
 }
+
+/** Events between two look-aheads, and how far ahead they load (a power of two). */
+const LOOKAHEAD = 16;
 
 /** The label retention is taken under when the trace ends (or the run stops). */
 export const END_MARK = '(end)';
@@ -97,6 +102,9 @@ class ReplayLoop {
   readonly space: AddressSpace;
   readonly blocks: LiveBlocks;
   readonly probe: MetricsProbe;
+  private readonly columns = new SampleColumns();
+  /** Never read: see lookAhead. */
+  private lookAheadSink = 0;
   readonly req: AllocRequest = { id: 0, event: 0, thread: 0, domain: 0, nowNs: 0 };
   readonly touchFull: boolean;
   readonly hasTime: boolean;
@@ -125,7 +133,9 @@ class ReplayLoop {
     this.tickNs = options.tickNs;
     this.limit = options.memoryLimitBytes ?? Infinity;
     this.trackFree = this.space.bits === 32;
-    this.blocks = new LiveBlocks(Math.max(1024, source.idCount));
+    // A compiled trace says up front how many ids it holds: one table of the final size, no doubling copies.
+    const ids = source instanceof CompiledTraceSource ? (source.finalIdCount ?? source.idCount) : source.idCount;
+    this.blocks = new LiveBlocks(Math.max(1024, ids));
     this.probe = new MetricsProbe({ trackLargestFree: this.trackFree, maxPoints: options.timelinePoints });
   }
 
@@ -133,17 +143,28 @@ class ReplayLoop {
    * Replay events [from, b.length) of a batch. Returns the index of a mark
    * event (already sampled, its clock applied, `event` still its index) for
    * the caller to snapshot, or b.length when the batch is done or the run stopped.
+   *
+   * The state after each event goes into the sample columns with plain stores
+   * and reaches the probe a chunk at a time: a probe call per event would box
+   * its seven numbers whenever the model's code leaves no inlining budget.
    */
   run(b: EventBatch, from: number): number {
     const model = this.model;
     const space = this.space;
     const blocks = this.blocks;
-    const probe = this.probe;
     const req = this.req;
     const touchFull = this.touchFull;
     const hasTime = this.hasTime;
     const tickNs = this.tickNs;
     const limit = this.limit;
+    const trackFree = this.trackFree;
+    const cols = this.columns;
+    const cTime = cols.time;
+    const cLive = cols.live;
+    const cRss = cols.rss;
+    const cMapped = cols.mapped;
+    const cSlack = cols.slack;
+    const cFree = cols.free;
     const ops = b.op;
     const ids = b.id;
     const sizes = b.size;
@@ -153,8 +174,14 @@ class ReplayLoop {
     const n = b.length;
     let event = this.event;
     let clock = this.clock;
+    let largestFree = this.largestFree;
+    /** Rows filled in the columns, and the event of row 0. */
+    let k = 0;
+    let firstEvent = event;
     let i = from;
+    this.lookAhead(ids, from, Math.min(n, from + 2 * LOOKAHEAD));
     for (; i < n; i++) {
+      if ((i & (LOOKAHEAD - 1)) === 0) this.lookAhead(ids, i + LOOKAHEAD, Math.min(n, i + 2 * LOOKAHEAD));
       const op = ops[i]!;
       const id = ids[i]!;
       const size = sizes[i]!;
@@ -198,27 +225,55 @@ class ReplayLoop {
       }
 
       const rss = space.residentBytes;
-      if (this.trackFree) this.updateLargestFree();
-      probe.sample(event, clock, blocks.liveBytes, rss, space.mappedBytes, blocks.slackBytes, this.largestFree);
+      if (trackFree && space.mappedPages !== this.lastMappedPages) {
+        // 32-bit mode: the layout changes only when something is mapped or unmapped.
+        this.lastMappedPages = space.mappedPages;
+        largestFree = space.largestFreeRange();
+        this.largestFree = largestFree;
+      }
+      cTime[k] = clock;
+      cLive[k] = blocks.liveBytes;
+      cRss[k] = rss;
+      cMapped[k] = space.mappedBytes;
+      cSlack[k] = blocks.slackBytes;
+      cFree[k] = largestFree;
+      k++;
       if (op === OP.mark) break;
       if (rss > limit && this.failure === null) this.oom(b, i, event, rss);
-      event++;
       if (this.failure !== null) {
+        event++;
         i = n;
         break;
       }
+      if (k === SAMPLE_CHUNK) {
+        this.probe.sampleColumns(cols, firstEvent, k);
+        k = 0;
+        firstEvent = event + 1;
+      }
+      event++;
     }
+    this.probe.sampleColumns(cols, firstEvent, k);
     this.event = event;
     this.clock = clock;
     return i;
   }
 
-  /** 32-bit mode: the layout changes only when something is mapped or unmapped, and the walk is not per-event cheap. */
-  private updateLargestFree(): void {
-    if (this.space.mappedPages !== this.lastMappedPages) {
-      this.lastMappedPages = this.space.mappedPages;
-      this.largestFree = this.space.largestFreeRange();
+  /**
+   * Load the live-block rows of the ids of events [from, to) ahead of their
+   * turn. A free or realloc reads the row of an id allocated long before, a
+   * cache miss on a big trace (tens of MB of rows); loaded one event at a
+   * time the misses come one after the other, loaded here together they
+   * overlap. The comparison keeps the loads from being optimised away.
+   */
+  private lookAhead(ids: Uint32Array, from: number, to: number): void {
+    const slots = this.blocks.slots;
+    const capacity = this.blocks.capacity;
+    let ones = 0;
+    for (let j = from; j < to; j++) {
+      const id = ids[j]!;
+      if (id < capacity && slots[id * LIVE_STRIDE] === 1) ones++;
     }
+    this.lookAheadSink += ones;
   }
 
   private notLive(b: EventBatch, i: number): TraceError {
@@ -276,7 +331,9 @@ export async function replay(source: TraceSource, instance: ModelInstance, optio
   let totalEvents = 0;
 
   const started = performance.now();
-  for await (const b of source.batches()) {
+  // The loop is done with a batch before it asks for the next, so a compiled trace may reuse its buffers.
+  const batches = source instanceof CompiledTraceSource ? source.batches({ reuseBuffers: true }) : source.batches();
+  for await (const b of batches) {
     totalEvents += b.length;
     if (loop.failure !== null) continue; // the run stopped; keep streaming only to count the trace's events
     blocks.ensure(source.idCount);

@@ -5,6 +5,7 @@
 // averaged away. When the buckets run out, neighbours are merged pairwise and
 // the width doubles: memory stays fixed and the global peak always survives.
 import type { Timeline } from './result.ts';
+import type { SampleColumns } from './sample-columns.ts';
 
 /** One state of the run, as a point of the series. */
 export interface TimelinePoint {
@@ -71,8 +72,8 @@ export class TimelineRecorder {
       if (this.buckets === this.capacity) this.mergePairs();
       if (this.remaining === 0) {
         const b = this.buckets++;
-        this.slots.set(last, 2 * b * FIELDS);
-        this.slots.set(last, (2 * b + 1) * FIELDS);
+        this.copyLast(2 * b * FIELDS);
+        this.copyLast((2 * b + 1) * FIELDS);
         this.remaining = this.width - 1;
         return;
       }
@@ -82,8 +83,94 @@ export class TimelineRecorder {
     const maxAt = 2 * b * FIELDS;
     const minAt = maxAt + FIELDS;
     // Strict comparisons: on a tie the earlier sample stays, so the first time a peak is reached is what shows.
-    if (rssBytes > this.slots[maxAt + F_RSS]!) this.slots.set(last, maxAt);
-    if (rssBytes < this.slots[minAt + F_RSS]!) this.slots.set(last, minAt);
+    if (rssBytes > this.slots[maxAt + F_RSS]!) this.copyLast(maxAt);
+    if (rssBytes < this.slots[minAt + F_RSS]!) this.copyLast(minAt);
+  }
+
+  /** Six stores cost less than a TypedArray.set call, which the per-event path would pay on every new extreme. */
+  private copyLast(at: number): void {
+    const s = this.slots;
+    const last = this.last;
+    s[at + F_EVENT] = last[F_EVENT]!;
+    s[at + F_TIME] = last[F_TIME]!;
+    s[at + F_LIVE] = last[F_LIVE]!;
+    s[at + F_RSS] = last[F_RSS]!;
+    s[at + F_MAPPED] = last[F_MAPPED]!;
+    s[at + F_FREE] = last[F_FREE]!;
+  }
+
+  /**
+   * Record the states after events firstEvent .. firstEvent+count-1, held in
+   * rows 0 .. count-1 of `c`: the same as `sample` row by row, in one tight
+   * loop that keeps the open bucket's extremes in locals.
+   */
+  sampleColumns(c: SampleColumns, firstEvent: number, count: number): void {
+    if (count <= 0) return;
+    const slots = this.slots;
+    const time = c.time;
+    const live = c.live;
+    const rssCol = c.rss;
+    const mapped = c.mapped;
+    const free = c.free;
+    let remaining = this.remaining;
+    let buckets = this.buckets;
+    let maxAt = 2 * (buckets - 1) * FIELDS;
+    let minAt = maxAt + FIELDS;
+    let maxRss = buckets > 0 ? slots[maxAt + F_RSS]! : 0;
+    let minRss = buckets > 0 ? slots[minAt + F_RSS]! : 0;
+    for (let k = 0; k < count; k++) {
+      const rss = rssCol[k]!;
+      let at = -1;
+      if (remaining === 0) {
+        if (buckets === this.capacity) {
+          this.buckets = buckets;
+          this.mergePairs();
+          buckets = this.buckets;
+        }
+        maxAt = 2 * buckets * FIELDS;
+        minAt = maxAt + FIELDS;
+        buckets++;
+        remaining = this.width - 1;
+        maxRss = rss;
+        minRss = rss;
+        at = maxAt;
+        slots[minAt + F_EVENT] = firstEvent + k;
+        slots[minAt + F_TIME] = time[k]!;
+        slots[minAt + F_LIVE] = live[k]!;
+        slots[minAt + F_RSS] = rss;
+        slots[minAt + F_MAPPED] = mapped[k]!;
+        slots[minAt + F_FREE] = free[k]!;
+      } else {
+        remaining--;
+        // Strict comparisons, as in `sample`: on a tie the earlier sample stays.
+        if (rss > maxRss) {
+          maxRss = rss;
+          at = maxAt;
+        } else if (rss < minRss) {
+          minRss = rss;
+          at = minAt;
+        }
+      }
+      if (at >= 0) {
+        slots[at + F_EVENT] = firstEvent + k;
+        slots[at + F_TIME] = time[k]!;
+        slots[at + F_LIVE] = live[k]!;
+        slots[at + F_RSS] = rss;
+        slots[at + F_MAPPED] = mapped[k]!;
+        slots[at + F_FREE] = free[k]!;
+      }
+    }
+    this.remaining = remaining;
+    this.buckets = buckets;
+    this.samples += count;
+    const last = this.last;
+    const k = count - 1;
+    last[F_EVENT] = firstEvent + k;
+    last[F_TIME] = time[k]!;
+    last[F_LIVE] = live[k]!;
+    last[F_RSS] = rssCol[k]!;
+    last[F_MAPPED] = mapped[k]!;
+    last[F_FREE] = free[k]!;
   }
 
   /** Keep this point whatever the downsampling does (marks, the peak of live bytes). */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -94,6 +94,8 @@ describe('CSV → compiled → events equals CSV → events', () => {
         expect(b[k]!.labels).toEqual(a[k]!.labels);
       }
       expect(hrtSource.idCount).toBe(csvSource.idCount);
+      // Known before the first pass, from the END block at the end of the file.
+      expect((await CompiledTraceSource.open(hrt)).finalIdCount).toBe(csvSource.idCount);
       for (let id = 0; id < csvSource.idCount; id += 997) expect(hrtSource.idName(id)).toBe(csvSource.idName(id));
     });
 
@@ -116,6 +118,78 @@ describe('CSV → compiled → events equals CSV → events', () => {
       expect(readFileSync(recompiled).equals(readFileSync(hrt))).toBe(true);
     });
 
+    it('reusing its buffers, yields the same columns, each batch valid until the next is asked for', async () => {
+      const source = (await openTrace(hrt)) as CompiledTraceSource;
+      const fresh = await batchesOf(source);
+      const buffers = new Set<ArrayBufferLike>();
+      let k = 0;
+      for await (const b of source.batches({ reuseBuffers: true })) {
+        buffers.add(b.size.buffer);
+        for (const column of ['op', 'id', 'size', 'align', 'thread', 'timeNs', 'domain', 'line'] as const) {
+          expect(bytesOf(b[column]).equals(bytesOf(fresh[k]![column])), `${column} of batch ${k}`).toBe(true);
+        }
+        expect(b.labels).toEqual(fresh[k]!.labels);
+        k++;
+      }
+      expect(k).toBe(fresh.length);
+      expect(buffers.size).toBe(1); // one buffer served every block
+      // A pass that keeps its batches still gets arrays of their own.
+      const kept = await batchesOf(source);
+      expect(new Set(kept.map((b) => b.size.buffer)).size).toBe(kept.length);
+    });
+
+    it('hashes the file while a pass reads it, and the hash is the stored bytes', async () => {
+      const expected = createHash('sha256').update(readFileSync(hrt)).digest('hex');
+      const copy = join(dir, 'big-copy.hrt');
+      writeFileSync(copy, readFileSync(hrt));
+      const source = await openTrace(copy);
+      for await (const _ of source.batches({ reuseBuffers: true })) {
+        // read every block
+      }
+      unlinkSync(copy); // the hash must come from the pass, not from reading the file again
+      expect(await source.sha256()).toBe(expected);
+      // A pass cut short leaves the hash to a pass of its own.
+      const cut = await openTrace(hrt);
+      for await (const _ of cut.batches()) break;
+      expect(await cut.sha256()).toBe(expected);
+      // Bytes after the END block are part of the file and of its hash.
+      const tailed = join(dir, 'big-tailed.hrt');
+      writeFileSync(tailed, Buffer.concat([readFileSync(hrt), Buffer.from('trailing bytes')]));
+      const withTail = (await openTrace(tailed)) as CompiledTraceSource;
+      expect(withTail.finalIdCount).toBeNull(); // the last bytes are no END block: no hint
+      let events = 0;
+      for await (const b of withTail.batches()) events += b.length;
+      expect(events).toBe([...bigTrace(150_000)].length);
+      expect(await withTail.sha256()).toBe(createHash('sha256').update(readFileSync(tailed)).digest('hex'));
+    });
+
+    it('interns names only when one is asked for, and still rejects a names block that runs past its end', async () => {
+      const csvSource = await openTrace(csv);
+      for await (const _ of csvSource.batches()) {
+        // intern every id from the CSV
+      }
+      const source = await openTrace(hrt);
+      for await (const _ of source.batches({ reuseBuffers: true })) {
+        // the ids are counted as their blocks pass; their names wait
+      }
+      expect(source.idCount).toBe(csvSource.idCount);
+      expect(source.ids.size).toBe(0);
+      const last = source.idCount - 1;
+      expect(source.idName(last)).toBe(csvSource.idName(last));
+      expect(source.ids.size).toBe(source.idCount);
+      expect(source.idName(0)).toBe(csvSource.idName(0));
+      // The first block is a NAMES block: claim more names than it holds.
+      const bytes = readFileSync(hrt);
+      const blocks = 20 + bytes.readUInt32LE(16);
+      expect(bytes.readUInt32LE(blocks)).toBe(1); // NAMES
+      const damaged = join(dir, 'big-damaged-names.hrt');
+      const copy = Buffer.from(bytes);
+      copy.writeUInt32LE(copy.readUInt32LE(blocks + 12) + 1000, blocks + 12);
+      writeFileSync(damaged, copy);
+      const broken = await openTrace(damaged);
+      await expect(batchesOf(broken)).rejects.toThrow(/names block whose name \d+ runs past the block/);
+    });
+
     it('is smaller than the CSV and hashes its stored bytes', async () => {
       expect(readFileSync(hrt).length).toBeLessThan(readFileSync(csv).length);
       const source = await openTrace(hrt);
@@ -134,6 +208,7 @@ describe('compiled traces without time, and lenient compiles', () => {
     expect(source.hasTime).toBe(false);
     const [batch] = await batchesOf(source);
     expect(Array.from(batch!.timeNs)).toEqual([NaN, NaN]);
+    for await (const b of (source as CompiledTraceSource).batches({ reuseBuffers: true })) expect(Array.from(b.timeNs)).toEqual([NaN, NaN]);
     expect((await events(hrt)).map((e) => e.timeNs)).toEqual([null, null]);
   });
 

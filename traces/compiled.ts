@@ -16,7 +16,8 @@
 // Blocks stream: a reader holds one block at a time, so memory grows with the
 // id table only, never with trace length. A file without its END block is
 // truncated and is rejected.
-import { open } from 'node:fs/promises';
+import { createHash, type Hash } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
 import { streamFileAtomic } from '../harness/output-file.ts';
 import { IdTable } from './id-table.ts';
 import { FileTraceSource } from './file-trace-source.ts';
@@ -171,6 +172,7 @@ export async function writeCompiledTrace(source: TraceSource, outPath: string): 
     const own = source instanceof CsvTraceSource || source instanceof CompiledTraceSource;
     const table = own ? source.ids : new IdTable();
     for await (const batch of source.batches()) {
+      if (source instanceof CompiledTraceSource) source.internPendingNames();
       if (source.idCount > named) {
         if (!own) for (let id = table.size; id < source.idCount; id++) table.appendDistinct([source.idName(id)]);
         yield emit(encodeNames(table, named, source.idCount));
@@ -201,6 +203,8 @@ interface CompiledHeader {
   hasTime: boolean;
   /** Byte offset of the first block. */
   blocksStart: number;
+  /** The id count of the END block when the file ends with one (it always does unless damaged or appended to), else null. */
+  finalIdCount: number | null;
 }
 
 async function readCompiledHeader(path: string): Promise<CompiledHeader> {
@@ -224,7 +228,21 @@ async function readCompiledHeader(path: string): Promise<CompiledHeader> {
     } catch {
       throw corrupt(path, 'unreadable metadata', 'a whole compiled trace');
     }
-    return { meta, hasTime: (flags & FLAG_HAS_TIME) !== 0, blocksStart: 20 + metaLength };
+    // The END block is the last 24 bytes of a whole file. Read here, it tells
+    // the replayer how many ids to make room for before the first event, in
+    // place of growing its table by doubling (copies of up to hundreds of MB).
+    let finalIdCount: number | null = null;
+    const size = (await fh.stat()).size;
+    if (size >= 20 + metaLength + BLOCK_HEADER + 16) {
+      const end = Buffer.alloc(BLOCK_HEADER + 16);
+      const last = await fh.read(end, 0, end.length, size - end.length);
+      if (last.bytesRead === end.length && end.readUInt32LE(0) === KIND_END && end.readUInt32LE(4) === 16) {
+        const ids = end.readUInt32LE(BLOCK_HEADER + 8);
+        // Every id costs at least two bytes of a NAMES block: a larger count is damage, not a size to allocate.
+        if (ids <= size / 2) finalIdCount = ids;
+      }
+    }
+    return { meta, hasTime: (flags & FLAG_HAS_TIME) !== 0, blocksStart: 20 + metaLength, finalIdCount };
   } finally {
     await fh.close();
   }
@@ -235,8 +253,60 @@ function corrupt(path: string, found: string, expected: string): TraceError {
   return new TraceError(path, 0, null, found, `${expected}; the compiled file is damaged or truncated, compile it again`);
 }
 
+/** How one pass over a compiled trace hands out its batches. */
+export interface CompiledPassOptions {
+  /**
+   * Read every block into the same buffers, so a pass allocates nothing per
+   * block: each batch is then valid only until the next one is asked for. A
+   * fresh 2 MB ArrayBuffer per block costs page faults on the read and, being
+   * external memory, a full garbage collection every few dozen blocks; the
+   * replayer, which is done with a batch before it asks for the next, takes
+   * this. Default false: fresh arrays per batch that a consumer may keep.
+   */
+  reuseBuffers?: boolean;
+}
+
+/** Bytes read per call when hashing what follows the END block. */
+const TAIL_CHUNK = 1 << 20;
+
+/** The buffers one pass with reuseBuffers reads every block into. */
+interface PassScratch {
+  payload: ArrayBuffer | null;
+  align: Float64Array | null;
+  /** The time column of a trace without times: NaN throughout and never written, so one array serves every block. */
+  nan: Float64Array | null;
+}
+
+/** The reused payload buffer, grown (doubling) to hold `length` bytes. */
+function payloadBuffer(scratch: PassScratch, length: number): ArrayBuffer {
+  if (scratch.payload === null || scratch.payload.byteLength < length) {
+    let size = scratch.payload === null ? 1 << 16 : scratch.payload.byteLength;
+    while (size < length) size *= 2;
+    scratch.payload = new ArrayBuffer(size);
+  }
+  return scratch.payload;
+}
+
+function alignColumn(scratch: PassScratch, n: number): Float64Array {
+  if (scratch.align === null || scratch.align.length < n) scratch.align = new Float64Array(n);
+  return scratch.align.subarray(0, n);
+}
+
+function nanColumn(scratch: PassScratch, n: number): Float64Array {
+  if (scratch.nan === null || scratch.nan.length < n) scratch.nan = new Float64Array(n).fill(NaN);
+  return scratch.nan.subarray(0, n);
+}
+
 /** A compiled trace as a TraceSource. */
 export class CompiledTraceSource extends FileTraceSource {
+  /** NAMES blocks read but not yet interned (see decodeNames), and how many names they hold. */
+  private pendingNames: Uint8Array[] = [];
+  private pendingCount = 0;
+  /** sha256 of the file, known once a pass has read every byte of it. */
+  private streamedHash: string | null = null;
+  /** Someone asked for the hash before a pass had it: the base class hashes the file in a pass of its own. */
+  private hashAsked = false;
+
   private constructor(
     path: string,
     private readonly compiledHeader: CompiledHeader,
@@ -248,12 +318,40 @@ export class CompiledTraceSource extends FileTraceSource {
     return new CompiledTraceSource(path, await readCompiledHeader(path));
   }
 
-  async *batches(): AsyncGenerator<EventBatch> {
+  /**
+   * How many ids a whole pass will have interned, from the END block; null when
+   * the file does not end with one. A hint for sizing per-id tables: the pass
+   * itself still checks every block.
+   */
+  get finalIdCount(): number | null {
+    return this.compiledHeader.finalIdCount;
+  }
+
+  /**
+   * The hash of the stored bytes. The first complete pass hashes the bytes it
+   * reads anyway (the replay reads every byte of the file), so a run does not
+   * read a big trace a second time just to name it.
+   */
+  override sha256(): Promise<string> {
+    if (this.streamedHash !== null) return Promise.resolve(this.streamedHash);
+    this.hashAsked = true;
+    return super.sha256();
+  }
+
+  async *batches(options: CompiledPassOptions = {}): AsyncGenerator<EventBatch> {
+    // The reused buffers belong to this pass, so two passes over one source never share them.
+    const scratch: PassScratch | null = options.reuseBuffers ? { payload: null, align: null, nan: null } : null;
     const fh = await open(this.path, 'r');
     try {
       const fileSize = (await fh.stat()).size;
       const head = Buffer.alloc(BLOCK_HEADER);
       let pos = this.compiledHeader.blocksStart;
+      const hash = this.streamedHash === null && !this.hashAsked ? createHash('sha256') : null;
+      if (hash !== null) {
+        const start = Buffer.alloc(pos);
+        await fh.read(start, 0, pos, 0);
+        hash.update(start);
+      }
       for (;;) {
         if (pos + BLOCK_HEADER > fileSize) throw corrupt(this.path, `the end of the file at byte ${pos} before the END block`, 'a whole compiled trace');
         await fh.read(head, 0, BLOCK_HEADER, pos);
@@ -261,14 +359,20 @@ export class CompiledTraceSource extends FileTraceSource {
         const length = head.readUInt32LE(4);
         pos += BLOCK_HEADER;
         if (pos + length > fileSize) throw corrupt(this.path, `a block at byte ${pos - BLOCK_HEADER} that needs ${length} bytes, past the end of the file (${fileSize} bytes)`, 'a whole compiled trace');
-        // A fresh ArrayBuffer per block keeps the payload 8-byte aligned for the Float64 views.
-        const payload = new ArrayBuffer(length);
-        await fh.read(new Uint8Array(payload), 0, length, pos);
+        // An ArrayBuffer of its own (fresh, or the reused one) keeps the payload 8-byte aligned for the Float64 views.
+        const payload = scratch !== null ? payloadBuffer(scratch, length) : new ArrayBuffer(length);
+        const bytes = new Uint8Array(payload, 0, length);
+        await fh.read(bytes, 0, length, pos);
         pos += length;
-        if (kind === KIND_EVENTS) yield this.decodeEvents(payload);
-        else if (kind === KIND_NAMES) this.decodeNames(payload);
+        if (hash !== null) {
+          hash.update(head);
+          hash.update(bytes);
+        }
+        if (kind === KIND_EVENTS) yield this.decodeEvents(payload, scratch);
+        else if (kind === KIND_NAMES) this.decodeNames(bytes);
         else if (kind === KIND_END) {
           this.skippedRows = new DataView(payload).getUint32(12, true);
+          if (hash !== null) await this.finishHash(hash, fh, pos, fileSize);
           return;
         } else throw corrupt(this.path, `an unknown block kind ${kind} at byte ${pos - length - BLOCK_HEADER}`, 'a block of kind NAMES, EVENTS or END');
       }
@@ -277,32 +381,85 @@ export class CompiledTraceSource extends FileTraceSource {
     }
   }
 
-  private decodeNames(payload: ArrayBuffer): void {
-    const bytes = new Uint8Array(payload);
-    const v = new DataView(payload);
-    const first = v.getUint32(0, true);
-    const count = v.getUint32(4, true);
-    // Later passes see names the table already holds; the first pass fills it.
-    if (first + count <= this.ids.size) return;
-    if (first !== this.ids.size) throw corrupt(this.path, `a names block starting at id ${first} after ${this.ids.size} ids`, 'names blocks in id order');
-    // The tokens go into the id table as bytes: no string per name until someone asks for one.
-    let p = 8;
-    for (let k = 0; k < count; k++) {
-      const n = bytes[p++]!;
-      if (p + n > bytes.length) throw corrupt(this.path, `a names block whose name ${first + k} runs past the block`, 'a whole compiled trace');
-      this.ids.appendDistinctBytes(bytes, p, p + n);
-      p += n;
+  /** Hash whatever follows the END block (nothing, in a file this package wrote) and keep the digest. */
+  private async finishHash(hash: Hash, fh: FileHandle, pos: number, fileSize: number): Promise<void> {
+    if (pos < fileSize) {
+      const chunk = Buffer.alloc(Math.min(TAIL_CHUNK, fileSize - pos));
+      while (pos < fileSize) {
+        const { bytesRead } = await fh.read(chunk, 0, Math.min(chunk.length, fileSize - pos), pos);
+        if (bytesRead === 0) return; // the file shrank under us: leave the hash to a pass of its own
+        hash.update(chunk.subarray(0, bytesRead));
+        pos += bytesRead;
+      }
     }
+    this.streamedHash = hash.digest('hex');
   }
 
-  private decodeEvents(payload: ArrayBuffer): EventBatch {
+  /**
+   * Take a NAMES block. Its names are checked now but interned only when one
+   * is asked for (an error message, a retention finding, a compile): a replay
+   * names almost no block, and interning millions of fresh ids cost a third
+   * of a bare replay. The block is kept as bytes, about what the id table
+   * would hold anyway.
+   */
+  private decodeNames(bytes: Uint8Array): void {
+    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const first = v.getUint32(0, true);
+    const count = v.getUint32(4, true);
+    const known = this.idCount;
+    // Later passes see names the source already holds; the first pass collects them.
+    if (first + count <= known) return;
+    if (first !== known) throw corrupt(this.path, `a names block starting at id ${first} after ${known} ids`, 'names blocks in id order');
+    let p = 8;
+    for (let k = 0; k < count; k++) {
+      // A length byte, then that many bytes, all inside the block.
+      if (p >= bytes.length || p + 1 + bytes[p]! > bytes.length) throw corrupt(this.path, `a names block whose name ${first + k} runs past the block`, 'a whole compiled trace');
+      p += 1 + bytes[p]!;
+    }
+    // A copy: with reuseBuffers the next block overwrites these bytes.
+    this.pendingNames.push(bytes.slice());
+    this.pendingCount += count;
+  }
+
+  override get idCount(): number {
+    return this.ids.size + this.pendingCount;
+  }
+
+  override idName(id: number): string {
+    if (id >= this.ids.size) this.internPendingNames();
+    return super.idName(id);
+  }
+
+  /** Intern the names collected since the last call, in id order; `ids` then holds every id seen. */
+  internPendingNames(): void {
+    for (const bytes of this.pendingNames) {
+      const count = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, true);
+      // The tokens go into the id table as bytes: no string per name until someone asks for one.
+      let p = 8;
+      for (let k = 0; k < count; k++) {
+        const n = bytes[p++]!;
+        this.ids.appendDistinctBytes(bytes, p, p + n);
+        p += n;
+      }
+    }
+    this.pendingNames = [];
+    this.pendingCount = 0;
+  }
+
+
+  private decodeEvents(payload: ArrayBuffer, scratch: PassScratch | null): EventBatch {
     const v = new DataView(payload);
     const n = v.getUint32(0, true);
     const labelCount = v.getUint32(4, true);
-    const at = eventsLayout(n, this.compiledHeader.hasTime);
+    const hasTime = this.compiledHeader.hasTime;
+    const at = eventsLayout(n, hasTime);
     const alignCodes = new Uint8Array(payload, at.align, n);
-    const align = new Float64Array(n);
-    for (let i = 0; i < n; i++) if (alignCodes[i] !== 0) align[i] = ALIGN_OF_CODE[alignCodes[i]!]!;
+    const align = scratch !== null ? alignColumn(scratch, n) : new Float64Array(n);
+    // Every element is written: a reused column holds the previous block's values.
+    for (let i = 0; i < n; i++) {
+      const code = alignCodes[i]!;
+      align[i] = code === 0 ? 0 : ALIGN_OF_CODE[code]!;
+    }
     const labels = new Map<number, string>();
     let p = at.labels;
     for (let k = 0; k < labelCount; k++) {
@@ -318,7 +475,7 @@ export class CompiledTraceSource extends FileTraceSource {
       size: new Float64Array(payload, at.size, n),
       align,
       thread: new Uint16Array(payload, at.thread, n),
-      timeNs: this.compiledHeader.hasTime ? new Float64Array(payload, at.time, n) : new Float64Array(n).fill(NaN),
+      timeNs: hasTime ? new Float64Array(payload, at.time, n) : scratch !== null ? nanColumn(scratch, n) : new Float64Array(n).fill(NaN),
       domain: new Uint8Array(payload, at.domain, n),
       line: new Uint32Array(payload, at.line, n),
       labels,
