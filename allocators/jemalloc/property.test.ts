@@ -2,19 +2,8 @@
 // must keep, checked against the model's own address space.
 import { describe, expect, it } from 'vitest';
 import { NONE } from './extents.ts';
+import { mulberry32 as rng } from '../prng.ts';
 import { activity, makeModel, MiB } from './test-helpers.ts';
-
-/** mulberry32: a small seeded PRNG so every run sees the same trace. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Block {
   addr: number;

@@ -3,17 +3,8 @@
 import type { AddressSpace } from '../../address-space.ts';
 import type { AllocRequest, AllocatorModel } from '../../types.ts';
 
-/** mulberry32: a small seeded PRNG, so random traces are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG of allocators/prng.ts, so random traces are reproducible. */
+export { mulberry32 as seededRandom } from '../../prng.ts';
 
 export interface LiveBlock {
   addr: number;
