@@ -4,7 +4,7 @@
 // Fragmentation follows Johnstone & Wilson, "The Memory Fragmentation Problem:
 // Solved?" (ISMM 1998), with the allocator's memory taken to be RSS.
 import type { Fragmentation, Timeline } from './result.ts';
-import type { SampleColumns } from './sample-columns.ts';
+import { SampleColumns } from './sample-columns.ts';
 import { TimelineRecorder, type TimelinePoint } from './timeline.ts';
 
 /** (rss − live) / live; 0 when nothing is live, since the ratio has no meaning there and JSON has no NaN. */
@@ -52,6 +52,8 @@ export interface ProbeSummary {
 export class MetricsProbe {
   private readonly timeline: TimelineRecorder;
   private samples = 0;
+  /** The one-row chunk `sample` passes on; made on first use. */
+  private one: SampleColumns | null = null;
 
   private peakRss = 0;
   private peakRssEvent = -1;
@@ -80,52 +82,25 @@ export class MetricsProbe {
 
   /**
    * The state after event `event`. `slackBytes` is the running Σ (usable −
-   * requested) of live blocks; `largestFreeBytes` is NaN unless tracked.
-   * Called once per event: no allocation.
+   * requested) of live blocks; `largestFreeBytes` is NaN unless tracked. A
+   * one-row chunk through `sampleColumns`, so the fold has one implementation.
    */
   sample(event: number, timeNs: number, liveBytes: number, rssBytes: number, mappedBytes: number, slackBytes: number, largestFreeBytes: number): void {
-    if (this.samples > 0) {
-      const dt = timeNs - this.lastTime;
-      if (dt > 0) {
-        this.rssTimeIntegral += this.lastRss * dt;
-        this.liveTimeIntegral += this.lastLive * dt;
-        this.duration += dt;
-      }
-    }
-    this.samples++;
-    this.lastTime = timeNs;
-    this.lastRss = rssBytes;
-    this.lastLive = liveBytes;
-    this.rssEventSum += rssBytes;
-    this.liveEventSum += liveBytes;
-
-    if (rssBytes > this.peakRss) {
-      this.peakRss = rssBytes;
-      this.peakRssEvent = event;
-      this.liveAtPeakRss = liveBytes;
-    }
-    if (liveBytes > this.peakLive) {
-      this.peakLive = liveBytes;
-      this.peakLiveEvent = event;
-      this.rssAtPeakLive = rssBytes;
-      this.slackAtPeakLive = slackBytes;
-      const p = this.peakLivePoint;
-      p.event = event;
-      p.timeNs = timeNs;
-      p.liveBytes = liveBytes;
-      p.rssBytes = rssBytes;
-      p.mappedBytes = mappedBytes;
-      p.largestFreeBytes = largestFreeBytes;
-    }
-    if (mappedBytes > this.peakMapped) this.peakMapped = mappedBytes;
-    this.timeline.sample(event, timeNs, liveBytes, rssBytes, mappedBytes, largestFreeBytes);
+    const c = (this.one ??= new SampleColumns());
+    c.time[0] = timeNs;
+    c.live[0] = liveBytes;
+    c.rss[0] = rssBytes;
+    c.mapped[0] = mappedBytes;
+    c.slack[0] = slackBytes;
+    c.free[0] = largestFreeBytes;
+    this.sampleColumns(c, event, 1);
   }
 
   /**
    * The states after events firstEvent .. firstEvent+count-1, rows 0 ..
-   * count-1 of `c`: exactly `sample` row by row (the same operations in the
-   * same order, so the sums round the same way), with the running figures in
-   * locals for the length of the chunk.
+   * count-1 of `c`, with the running figures in locals for the length of the
+   * chunk (the same operations in the same order whatever the chunking, so the
+   * sums round the same way).
    */
   sampleColumns(c: SampleColumns, firstEvent: number, count: number): void {
     if (count <= 0) return;

@@ -5,7 +5,7 @@
 // averaged away. When the buckets run out, neighbours are merged pairwise and
 // the width doubles: memory stays fixed and the global peak always survives.
 import type { Timeline } from './result.ts';
-import type { SampleColumns } from './sample-columns.ts';
+import { SampleColumns } from './sample-columns.ts';
 
 /** One state of the run, as a point of the series. */
 export interface TimelinePoint {
@@ -39,6 +39,8 @@ export class TimelineRecorder {
   /** Samples still to come before the open bucket is full. */
   private remaining = 0;
   private readonly last = new Float64Array(FIELDS);
+  /** The one-row chunk `sample` passes on; made on first use. */
+  private one: SampleColumns | null = null;
   private samples = 0;
   private readonly extra: TimelinePoint[] = [];
 
@@ -58,51 +60,25 @@ export class TimelineRecorder {
     this.slots = new Float64Array(buckets * 2 * FIELDS);
   }
 
-  /** Record the state after one event. Called once per event: no allocation here. */
+  /**
+   * Record the state after one event: a one-row chunk through `sampleColumns`,
+   * so the bucketing has one implementation (the replayer folds whole chunks).
+   */
   sample(event: number, timeNs: number, liveBytes: number, rssBytes: number, mappedBytes: number, largestFreeBytes: number): void {
-    const last = this.last;
-    last[F_EVENT] = event;
-    last[F_TIME] = timeNs;
-    last[F_LIVE] = liveBytes;
-    last[F_RSS] = rssBytes;
-    last[F_MAPPED] = mappedBytes;
-    last[F_FREE] = largestFreeBytes;
-    this.samples++;
-    if (this.remaining === 0) {
-      if (this.buckets === this.capacity) this.mergePairs();
-      if (this.remaining === 0) {
-        const b = this.buckets++;
-        this.copyLast(2 * b * FIELDS);
-        this.copyLast((2 * b + 1) * FIELDS);
-        this.remaining = this.width - 1;
-        return;
-      }
-    }
-    this.remaining--;
-    const b = this.buckets - 1;
-    const maxAt = 2 * b * FIELDS;
-    const minAt = maxAt + FIELDS;
-    // Strict comparisons: on a tie the earlier sample stays, so the first time a peak is reached is what shows.
-    if (rssBytes > this.slots[maxAt + F_RSS]!) this.copyLast(maxAt);
-    if (rssBytes < this.slots[minAt + F_RSS]!) this.copyLast(minAt);
-  }
-
-  /** Six stores cost less than a TypedArray.set call, which the per-event path would pay on every new extreme. */
-  private copyLast(at: number): void {
-    const s = this.slots;
-    const last = this.last;
-    s[at + F_EVENT] = last[F_EVENT]!;
-    s[at + F_TIME] = last[F_TIME]!;
-    s[at + F_LIVE] = last[F_LIVE]!;
-    s[at + F_RSS] = last[F_RSS]!;
-    s[at + F_MAPPED] = last[F_MAPPED]!;
-    s[at + F_FREE] = last[F_FREE]!;
+    const c = (this.one ??= new SampleColumns());
+    c.time[0] = timeNs;
+    c.live[0] = liveBytes;
+    c.rss[0] = rssBytes;
+    c.mapped[0] = mappedBytes;
+    c.free[0] = largestFreeBytes;
+    this.sampleColumns(c, event, 1);
   }
 
   /**
    * Record the states after events firstEvent .. firstEvent+count-1, held in
-   * rows 0 .. count-1 of `c`: the same as `sample` row by row, in one tight
-   * loop that keeps the open bucket's extremes in locals.
+   * rows 0 .. count-1 of `c`, in one tight loop that keeps the open bucket's
+   * extremes in locals. Strict comparisons: on a tie the earlier sample stays,
+   * so the first time a peak is reached is what shows.
    */
   sampleColumns(c: SampleColumns, firstEvent: number, count: number): void {
     if (count <= 0) return;
