@@ -23,6 +23,7 @@ import { runRealTrace } from './real/runner.ts';
 import { replay, traceName } from './replayer.ts';
 import type { ResultFile, RunResult, RunStatus } from './result.ts';
 import { HINT_ADDRESS_SPACE, HINT_MEMORY_LIMIT, type TouchPolicy } from './run-options.ts';
+import { WrappedTraceSource } from '../traces/wrapped-source.ts';
 
 export const CALIBRATION_SCHEMA = 'heapreplay-calibration/1';
 
@@ -50,35 +51,22 @@ export interface CalibrationSourceOptions {
  * pass a limit. Batches are copied where changed, never written in place: the
  * inner source may hand out views of its own buffers.
  */
-export class CalibrationSource implements TraceSource {
-  readonly hasTime = true;
+export class CalibrationSource extends WrappedTraceSource {
   /** Index of the first event left out by the live limit in the last full pass; null when nothing was cut. */
   cutAtEvent: number | null = null;
   /** Events the last full pass passed on. */
   keptEvents = 0;
 
   constructor(
-    private readonly inner: TraceSource,
+    inner: TraceSource,
     private readonly options: CalibrationSourceOptions,
-  ) {}
+  ) {
+    super(inner);
+  }
 
-  get path(): string {
-    return this.inner.path;
-  }
-  get meta(): TraceMeta {
-    return this.inner.meta;
-  }
-  get idCount(): number {
-    return this.inner.idCount;
-  }
-  get skippedRows(): number {
-    return this.inner.skippedRows;
-  }
-  idName(id: number): string {
-    return this.inner.idName(id);
-  }
-  sha256(): Promise<string> {
-    return this.inner.sha256();
+  /** Every event gets a time on the calibration clock. */
+  override get hasTime(): boolean {
+    return true;
   }
 
   async *batches(): AsyncIterable<EventBatch> {

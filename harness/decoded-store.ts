@@ -14,7 +14,8 @@ import { open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CompiledTraceSource, writeCompiledTrace } from '../traces/compiled.ts';
-import type { EventBatch, TraceMeta, TraceSource } from '../traces/types.ts';
+import type { EventBatch, TraceSource } from '../traces/types.ts';
+import { WrappedTraceSource } from '../traces/wrapped-source.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const DECODED_DIR = join(ROOT, 'node_modules', '.cache', 'heapreplay', 'decoded');
@@ -74,39 +75,25 @@ async function endsWhole(file: string): Promise<boolean> {
 }
 
 /** A compiled copy standing in for a CSV trace: its batches and ids, the CSV's name, metadata and hash. */
-class StoredCopy implements TraceSource {
+class StoredCopy extends WrappedTraceSource {
   constructor(
-    private readonly csv: TraceSource,
+    csv: TraceSource,
     private readonly copy: CompiledTraceSource,
-  ) {}
-
-  get path(): string {
-    return this.csv.path;
+  ) {
+    super(csv);
   }
 
-  get meta(): TraceMeta {
-    return this.csv.meta;
-  }
-
-  get hasTime(): boolean {
-    return this.csv.hasTime;
-  }
-
-  get idCount(): number {
+  override get idCount(): number {
     return this.copy.idCount;
   }
 
   /** Copies are made of strict passes only, which skip nothing. */
-  get skippedRows(): number {
+  override get skippedRows(): number {
     return 0;
   }
 
-  idName(id: number): string {
+  override idName(id: number): string {
     return this.copy.idName(id);
-  }
-
-  sha256(): Promise<string> {
-    return this.csv.sha256();
   }
 
   batches(): AsyncIterable<EventBatch> {

@@ -7,8 +7,9 @@
 // at once and every pass streams, so memory stays bounded on huge traces.
 import { openTrace } from '../traces/open.ts';
 import { CsvTraceSource } from '../traces/reader.ts';
-import type { EventBatch, TraceMeta, TraceSource } from '../traces/types.ts';
+import type { EventBatch, TraceSource } from '../traces/types.ts';
 import type { DecodedStore } from './decoded-store.ts';
+import { WrappedTraceSource } from '../traces/wrapped-source.ts';
 
 /** Bytes one event takes in a batch's columns (op 1, id 4, size 8, align 8, thread 2, time 8, domain 1, line 4). */
 export const BATCH_BYTES_PER_EVENT = 36;
@@ -20,48 +21,25 @@ export const BATCH_BYTES_PER_EVENT = 36;
  */
 export const DEFAULT_KEEP_BYTES = 128 * 1024 * 1024;
 
-export class ReplayableTrace implements TraceSource {
+/**
+ * The inner source's id table outlives its passes, so ids and names stay
+ * valid for the kept batches; its skipped-row count is that of its last full
+ * pass, which a kept pass is.
+ */
+export class ReplayableTrace extends WrappedTraceSource {
   /** The batches of a complete pass, once one has been kept. */
   private kept: readonly EventBatch[] | null = null;
 
   constructor(
-    readonly inner: TraceSource,
+    inner: TraceSource,
     private readonly keepBytes = DEFAULT_KEEP_BYTES,
-  ) {}
-
-  get path(): string {
-    return this.inner.path;
-  }
-
-  get meta(): TraceMeta {
-    return this.inner.meta;
-  }
-
-  get hasTime(): boolean {
-    return this.inner.hasTime;
-  }
-
-  /** The inner source's id table outlives its passes, so ids and names stay valid for the kept batches. */
-  get idCount(): number {
-    return this.inner.idCount;
-  }
-
-  /** Set by the inner source's last full pass; a kept pass is that pass. */
-  get skippedRows(): number {
-    return this.inner.skippedRows;
+  ) {
+    super(inner);
   }
 
   /** Whether later passes are served from memory. */
   get isKept(): boolean {
     return this.kept !== null;
-  }
-
-  idName(id: number): string {
-    return this.inner.idName(id);
-  }
-
-  sha256(): Promise<string> {
-    return this.inner.sha256();
   }
 
   batches(): AsyncIterable<EventBatch> {
