@@ -157,30 +157,15 @@ export class Pac implements PageAllocator {
 
   /** Merge `e` with inactive neighbours of the same set until none is left; never across a mapping's head. */
   private coalesce(set: ExtentSet, e: number): number {
-    const pool = this.pool;
-    for (;;) {
-      let merged = false;
-      const below = pool.byEnd.get(pool.start[e]!);
-      if (below !== NONE && pool.state[below] === set.state && pool.arena[below] === pool.arena[e] && pool.head[e] === 0) {
-        set.remove(below);
-        pool.merge(below, e);
-        e = below;
-        merged = true;
-      }
-      const above = pool.byStart.get(pool.end(e));
-      if (above !== NONE && pool.state[above] === set.state && pool.arena[above] === pool.arena[e] && pool.head[above] === 0) {
-        set.remove(above);
-        pool.merge(e, above);
-        merged = true;
-      }
-      if (!merged) return e;
-    }
+    for (let merged = this.coalesceOnce(set, e); merged !== NONE; merged = this.coalesceOnce(set, e)) e = merged;
+    return e;
   }
 
   /**
-   * The dirty cache's delayed coalescing (extent_try_coalesce_impl with
-   * delay_coalesce): one merge, forward first, then backward. Returns the
-   * merged extent (out of the set), or NONE when `e` has no inactive neighbour.
+   * One merge with an inactive neighbour, forward first, then backward, as
+   * extent_try_coalesce_impl tries them (with delay_coalesce it stops there).
+   * Returns the merged extent (out of the set), or NONE when `e` has no
+   * inactive neighbour.
    */
   private coalesceOnce(set: ExtentSet, e: number): number {
     const pool = this.pool;
