@@ -61,7 +61,12 @@ describe('npm run bench -- --quick', () => {
     expect(doc.quick).toBe(true);
     const count = (s: string): number => doc.figures.filter((f) => f.section === s).length;
     // 4 models × 2 traces; 2 ingest paths; 2 ratios (touch full, none); 4 models; 1 suite run (quick: no target, so 16 are judged)
-    expect(SECTIONS.map(count)).toEqual([8, 2, 2, 4, 1]);
+    const judged = (s: string): number => doc.figures.filter((f) => f.section === s && f.target !== null).length;
+    expect(SECTIONS.map(judged)).toEqual([8, 2, 2, 4, 0]);
+    expect(count('suite')).toBe(1);
+    // Beside the ratios, real jemalloc's own native speed (no target), when its library is installed (.ci/run installs it).
+    const comparison = doc.figures.filter((f) => f.section === 'native' && f.target === null);
+    expect(comparison.map((f) => f.name.split(' natively')[0])).toEqual(r.stdout.includes('real jemalloc is not installed') ? [] : ['real jemalloc']);
     for (const f of doc.figures) {
       expect(Number.isFinite(f.value) && f.value > 0).toBe(true);
       expect(r.stdout).toContain(`${f.name}: ${f.text}`);

@@ -1,10 +1,14 @@
 // `npm run bench`: how fast heapreplay is and how much memory it needs, each
 // figure against its target. Sections (run in this order, --only to pick):
-//   replay  events/s per model, one core, in this process, on compiled traces
-//           of ≥ 10 M events (sawtooth --scale 16, free-list-torture --scale 41)
+//   replay  events/s per model, one core, on compiled traces of ≥ 10 M events
+//           (sawtooth --scale 16, free-list-torture --scale 41), each model in
+//           a child process of its own (replay-child.ts), so that no model's
+//           figure depends on which models V8 saw before it
 //   ingest  CSV.gz → validated batches, and CSV.gz → compiled .hrt
 //   native  heapreplay's glibc replay time ÷ the native replayer's (real glibc),
-//           with touch full (the target) and with touch none (allocator work alone)
+//           with touch full (the target) and with touch none (allocator work
+//           alone); and, for comparison with the replay target, how many events
+//           per second real glibc and real jemalloc replay natively
 //   memory  peak RSS of a heapreplay process replaying a ~100 M-event trace,
 //           one child process per model. The trace (sawtooth --scale 160) is
 //           compiled once straight from the streaming generator into .hrt (no
@@ -23,7 +27,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { writeFileAtomic } from '../harness/output-file.ts';
 import { formatFigure, machine, SECTIONS, bytesText, type Figure, type Section } from './bench/figures.ts';
-import { BENCH_MODELS, measureIngest, measureMemory, measureNative, measureReplay, measureSuite, replayFigure, traceLabel } from './bench/sections.ts';
+import { BENCH_MODELS, measureIngest, measureMemory, measureNative, measureNativeSpeed, measureReplayAlone, measureSuite, replayFigure, traceLabel } from './bench/sections.ts';
 import type { Timing } from './bench/clock.ts';
 import { cachedCaseStudy, type CachedTrace } from './bench/trace-cache.ts';
 
@@ -72,10 +76,10 @@ export async function runBench(options: BenchScriptOptions): Promise<{ figures: 
   let glibcSawtooth: Timing[] | null = null;
 
   if (wants('replay')) {
-    log('\n== replay speed: one replay at a time in this process, page residency on (touch full), compiled trace ==');
+    log('\n== replay speed: each model in a process of its own, one replay at a time, page residency on (touch full), compiled trace ==');
     for (const t of [await trace('sawtooth', scales.sawtooth, true), await trace('free-list-torture', scales.freeListTorture, true)]) {
       for (const model of BENCH_MODELS) {
-        const measured = await measureReplay(t, model, runs);
+        const measured = await measureReplayAlone(t, model, runs);
         if (t.generator === 'sawtooth' && model === 'glibc') glibcSawtooth = measured.timings;
         report(replayFigure(t, model, measured));
       }
@@ -88,10 +92,13 @@ export async function runBench(options: BenchScriptOptions): Promise<{ figures: 
   if (wants('native')) {
     log('\n== against native: the same trace through real glibc (harness/real/replay.c) ==');
     const t = await trace('sawtooth', scales.sawtooth, true);
-    glibcSawtooth ??= (await measureReplay(t, 'glibc', runs)).timings;
+    glibcSawtooth ??= (await measureReplayAlone(t, 'glibc', runs)).timings;
     report(await measureNative(t, runs, glibcSawtooth, 'full'));
-    const untouched = (await measureReplay(t, 'glibc', runs, 'none')).timings;
+    const untouched = (await measureReplayAlone(t, 'glibc', runs, 'none')).timings;
     report(await measureNative(t, runs, untouched, 'none'));
+    const jemalloc = await measureNativeSpeed(t, 'jemalloc', runs, 'full');
+    if (jemalloc) report(jemalloc);
+    else log('  (real jemalloc is not installed: apt-get install libjemalloc2 for its native figure)');
   }
   if (wants('memory')) {
     const t = await trace('sawtooth', scales.memory, false);

@@ -15,11 +15,13 @@ import { CsvTraceSource } from '../../traces/reader.ts';
 import { childrenCpuMs, timed, type Timing } from './clock.ts';
 import { bytesText, figure, median, rateText, TARGETS, type Figure } from './figures.ts';
 import type { MemoryChildReport } from './memory-child.ts';
+import type { ReplayChildReport } from './replay-child.ts';
 import type { CachedTrace } from './trace-cache.ts';
 
 export const BENCH_MODELS = ['glibc', 'jemalloc', 'obmalloc', 'obmalloc-arenafree'] as const;
 
 const MEMORY_CHILD = fileURLToPath(new URL('./memory-child.ts', import.meta.url));
+const REPLAY_CHILD = fileURLToPath(new URL('./replay-child.ts', import.meta.url));
 const CLI = join(PACKAGE_ROOT, 'bin', 'heapreplay.js');
 
 export function traceLabel(t: CachedTrace): string {
@@ -46,13 +48,13 @@ function spreadText(rates: readonly number[]): string {
 export interface ReplayMeasurement {
   events: number;
   timings: Timing[];
-  result: RunResult;
+  simulatedPeakRssBytes: number;
 }
 
 /** `runs` replays of the compiled trace through `model` in this process (one core), page residency on unless `touch` says none. */
-export async function measureReplay(trace: CachedTrace, model: string, runs: number, touch: TouchPolicy = 'full'): Promise<ReplayMeasurement> {
-  const source = await CompiledTraceSource.open(trace.hrtPath);
-  const options = effectiveRunOptions({ touch }, source.meta, trace.hrtPath);
+export async function measureReplay(hrtPath: string, model: string, runs: number, touch: TouchPolicy = 'full'): Promise<ReplayMeasurement & { result: RunResult }> {
+  const source = await CompiledTraceSource.open(hrtPath);
+  const options = effectiveRunOptions({ touch }, source.meta, hrtPath);
   const timings: Timing[] = [];
   let result: RunResult | null = null;
   for (let i = 0; i < runs; i++) {
@@ -62,7 +64,16 @@ export async function measureReplay(trace: CachedTrace, model: string, runs: num
     result = value;
     timings.push(timing);
   }
-  return { events: result!.replay.events, timings, result: result! };
+  return { events: result!.replay.events, timings, simulatedPeakRssBytes: result!.peakRssBytes, result: result! };
+}
+
+/** measureReplay in a child process of its own (replay-child.ts): the model's figure, whatever was replayed before it. */
+export async function measureReplayAlone(trace: CachedTrace, model: string, runs: number, touch: TouchPolicy = 'full'): Promise<ReplayMeasurement> {
+  const args = ['--import', 'tsx', REPLAY_CHILD, trace.hrtPath, model, String(runs), touch];
+  const r = await execa(process.execPath, args, { cwd: PACKAGE_ROOT, stdin: 'ignore', reject: false });
+  if (r.exitCode !== 0) throw new Error(`replay child for ${model} failed (exit ${r.exitCode}): ${r.stderr.trim().slice(0, 500)}`);
+  const report = JSON.parse(r.stdout.trim().split('\n').pop()!) as ReplayChildReport;
+  return { events: report.events, timings: report.timings, simulatedPeakRssBytes: report.simulatedPeakRssBytes };
 }
 
 export function replayFigure(trace: CachedTrace, model: string, m: ReplayMeasurement): Figure {
@@ -74,7 +85,7 @@ export function replayFigure(trace: CachedTrace, model: string, m: ReplayMeasure
     unit: 'events/s',
     text: rateText(median(rates)),
     target: TARGETS.replay,
-    detail: `${spreadText(rates)}; ${cpuShare(m.timings, m.events)}; median ${(median(m.timings.map((t) => t.wallMs)) / 1000).toFixed(2)} s per replay; simulated peak RSS ${bytesText(m.result.peakRssBytes)}`,
+    detail: `${spreadText(rates)}; ${cpuShare(m.timings, m.events)}; median ${(median(m.timings.map((t) => t.wallMs)) / 1000).toFixed(2)} s per replay; simulated peak RSS ${bytesText(m.simulatedPeakRssBytes)}`,
     data: { events: m.events, wallMs: m.timings.map((t) => t.wallMs), cpuMs: m.timings.map((t) => t.cpuMs) },
   });
 }
@@ -152,8 +163,36 @@ export async function measureNative(trace: CachedTrace, runs: number, heapreplay
     unit: '×',
     text: cpuRatio !== null ? `${cpuRatio.toFixed(1)}× in CPU time (wall ${wallRatio.toFixed(1)}×)` : `${wallRatio.toFixed(1)}× in wall time`,
     target: TARGETS.native,
-    detail: `${cpuText}wall: heapreplay glibc replay ${(ours / 1000).toFixed(2)} s (median of ${heapreplayWallMs.length}), native replayer ${(theirs / 1000).toFixed(3)} s (median of ${nativeMs.length}: ${nativeMs.map((x) => (x / 1000).toFixed(3)).join(' / ')} s)`,
+    detail: `${cpuText}wall: heapreplay glibc replay ${(ours / 1000).toFixed(2)} s (median of ${heapreplayWallMs.length}), native replayer ${(theirs / 1000).toFixed(3)} s (median of ${nativeMs.length}: ${nativeMs.map((x) => (x / 1000).toFixed(3)).join(' / ')} s) = real glibc at ${rateText((real[0]!.replay.events / theirs) * 1000)}`,
     data: { heapreplayMs: [...heapreplayWallMs], heapreplayCpuMs: heapreplay.map((t) => t.cpuMs), nativeMs, ...(nativeCpuMs !== null ? { nativeCpuMsPerRun: nativeCpuMs } : {}) },
+  });
+}
+
+/**
+ * How fast the real allocator itself replays the trace natively (the native
+ * replayer's replay time: RSS sampling and idle excluded), beside the model's
+ * figures: the replay target asks the models for about this speed. No target
+ * of its own. Null when the allocator's library is not installed.
+ */
+export async function measureNativeSpeed(trace: CachedTrace, allocator: string, runs: number, touch: TouchPolicy): Promise<Figure | null> {
+  const source = await CompiledTraceSource.open(trace.hrtPath);
+  let real: RunResult[];
+  try {
+    real = await runRealTrace(source, { allocators: Array.from({ length: runs }, () => allocator), touch, idleMs: 0, tickNs: DEFAULT_TICK_NS });
+  } catch (err) {
+    if (err instanceof Error && /not installed|not found|apt-get/i.test(err.message)) return null;
+    throw err;
+  }
+  const rates = real.map((r) => (r.replay.events / r.replay.seconds));
+  return figure({
+    section: 'native',
+    name: `real ${real[0]!.model.name.replace(/ \(real\)$/, '')} natively, touch ${touch}, on ${traceLabel(trace)} (for comparison)`,
+    value: median(rates),
+    unit: 'events/s',
+    text: rateText(median(rates)),
+    target: null,
+    detail: `${spreadText(rates)}; the native replayer's replay time (reading its event stream, the allocator's calls${touch === 'full' ? ', the user-byte writes and their page faults' : ' and its page faults'}), RSS sampling excluded; model ${real[0]!.model.name}@${real[0]!.model.preset}`,
+    data: { events: real[0]!.replay.events, seconds: real.map((r) => r.replay.seconds) },
   });
 }
 
