@@ -1,6 +1,7 @@
-// The fast paths of AddressSpace.touch (one page by a shift, ranges in the
-// heap or the last mapping written, offsets past 2^32 by division) must count
-// exactly what the general piece-by-piece path counts.
+// The fast paths of AddressSpace.touch (one page by one bit, a few pages by
+// one mask, in the page table's cached leaves; ranges across mappings, 32-page
+// groups and leaves by the general path) must count exactly what a
+// page-by-page count gives, and mappings() must show the same residency.
 import { describe, expect, it } from 'vitest';
 import { AddressSpace } from './address-space.ts';
 import { PageBitset } from './page-bitset.ts';
@@ -46,6 +47,37 @@ describe('AddressSpace.touch fast paths', () => {
     expect(s.isResident(big + 5 * GiB + 2 * PAGE)).toBe(true);
     expect(s.isResident(big + 5 * GiB + 3 * PAGE)).toBe(true);
     expect(s.isResident(big + 5 * GiB + 4 * PAGE)).toBe(false);
+  });
+});
+
+describe('AddressSpace residency in maps', () => {
+  it('snapshots the residency of the heap and of each mapping, page 0 at its start', () => {
+    const s = new AddressSpace();
+    const h = s.sbrk(40 * PAGE);
+    const a = s.mmap(5 * PAGE);
+    s.touch(h + 33 * PAGE + 1, 1);
+    s.touch(h, 1);
+    s.touch(a + 4 * PAGE, 8);
+    const maps = s.mappings();
+    const heap = maps.find((m) => m.kind === 'heap')!;
+    const mine = maps.find((m) => m.start === a)!;
+    expect(heap.resident.countRange(0, 40)).toBe(2);
+    expect([0, 1, 33].map((p) => heap.resident.get(p))).toEqual([true, false, true]);
+    expect(mine.resident.countRange(0, 5)).toBe(1);
+    expect(mine.resident.get(4)).toBe(true);
+  });
+
+  it('gives back the pages above a lowered break: grown again, they are not resident', () => {
+    const s = new AddressSpace();
+    const h = s.sbrk(4 * PAGE);
+    s.touch(h, 4 * PAGE);
+    s.sbrk(-2 * PAGE);
+    expect(() => s.touch(h + 3 * PAGE, 1)).toThrow('access to unmapped address');
+    s.sbrk(2 * PAGE);
+    expect(s.residentPages).toBe(2);
+    expect(s.residentPagesIn(h, 4 * PAGE)).toBe(2);
+    s.touch(h + 3 * PAGE, 1);
+    expect(s.residentPages).toBe(3);
   });
 });
 

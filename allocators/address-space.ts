@@ -2,6 +2,7 @@
 // mappings placed top-down, and page residency. RSS is counted here, in pages,
 // the same way for every model, so that models differ only in what they do.
 import { PageBitset } from './page-bitset.ts';
+import { PageTable } from './page-table.ts';
 
 /** A range of addresses that nothing may map (program text, libraries, thread stacks). */
 export interface ReservedRange {
@@ -28,7 +29,7 @@ export interface AddressSpaceOptions {
 /** What a mapping is for; shown in address-space maps and findings. */
 export type MappingKind = 'heap' | 'mmap' | 'reserved';
 
-/** One contiguous mapping with its own residency bitset (page 0 = `start`). */
+/** One contiguous mapping with its residency as a bitset (page 0 = `start`); `mappings()` gives snapshots. */
 export interface Mapping {
   start: number;
   length: number;
@@ -37,14 +38,16 @@ export interface Mapping {
   resident: PageBitset;
 }
 
+/** A mapping as the layout keeps it; its residency lives in the page table. */
+interface MapEntry {
+  start: number;
+  length: number;
+  kind: MappingKind;
+  tag: string;
+}
+
 const GiB = 1024 * 1024 * 1024;
 const MiB = 1024 * 1024;
-
-/** What `overPieces` does to each mapped piece of a range. */
-const PIECE_SET = 0;
-const PIECE_CLEAR = 1;
-const PIECE_COUNT = 2;
-type PieceOp = typeof PIECE_SET | typeof PIECE_CLEAR | typeof PIECE_COUNT;
 
 /**
  * Default 32-bit layout after a classic Linux i386 process (seed 000): program
@@ -62,8 +65,6 @@ function defaultReserved32(userSpace: number): ReservedRange[] {
 
 export class AddressSpace {
   readonly pageSize: number;
-  /** log2(pageSize). */
-  private readonly pageShift: number;
   readonly bits: 64 | 32;
   readonly heapStart: number;
   readonly mmapBase: number;
@@ -72,21 +73,15 @@ export class AddressSpace {
   readonly reserved: readonly ReservedRange[];
 
   private brkEnd: number;
-  private readonly heapResident: PageBitset;
+  /**
+   * Mapped and resident bits of every page, the heap's and the mappings':
+   * a write finds its page by address arithmetic, whichever mapping holds it.
+   */
+  private readonly pages: PageTable;
   /** Anonymous mappings sorted by start (the heap and reserved ranges are kept apart). */
-  private readonly maps: Mapping[] = [];
+  private readonly maps: MapEntry[] = [];
   private residentCount = 0;
   private mappedCount = 0;
-  /**
-   * The mappings written most recently, most recent first: models write to a
-   * few mappings at a time (a chunk's header in one arena, the block in
-   * another), so most writes outside the heap land in one of these and skip
-   * the binary search. Cleared when a mapping is split, moved or removed.
-   */
-  private recent0: Mapping | null = null;
-  private recent1: Mapping | null = null;
-  private recent2: Mapping | null = null;
-  private recent3: Mapping | null = null;
   /** The reserved ranges by start, ascending and descending (ties in the order given), for walks that allocate nothing. */
   private readonly reservedUp: readonly ReservedRange[];
   private readonly reservedDown: readonly ReservedRange[];
@@ -96,7 +91,6 @@ export class AddressSpace {
   constructor(options: AddressSpaceOptions = {}) {
     this.pageSize = options.pageSize ?? 4096;
     if (!Number.isInteger(Math.log2(this.pageSize))) throw new Error(`page size must be a power of two, not ${this.pageSize}`);
-    this.pageShift = Math.log2(this.pageSize);
     this.bits = options.bits ?? 64;
     if (this.bits === 32) {
       const user = options.userSpaceBytes ?? 3 * GiB;
@@ -120,7 +114,7 @@ export class AddressSpace {
     for (const r of this.reserved) top = Math.max(top, r.start + r.length);
     this.top = top;
     this.brkEnd = this.heapStart;
-    this.heapResident = new PageBitset(1024);
+    this.pages = new PageTable(this.pageSize);
   }
 
   // ---- brk heap ---------------------------------------------------------
@@ -139,13 +133,12 @@ export class AddressSpace {
     const old = this.brkEnd;
     const next = old + increment;
     if (next < this.heapStart) return -1;
-    if (increment > 0) {
-      if (!this.isFree(old, increment, true)) return -1;
-      this.heapResident.ensure(this.pageOf(next - this.heapStart + this.pageSize - 1));
-    }
+    if (increment > 0 && !this.isFree(old, increment, true)) return -1;
     const oldPages = this.pageCeil(old - this.heapStart);
     const newPages = this.pageCeil(next - this.heapStart);
-    if (newPages < oldPages) this.residentCount -= this.heapResident.clearRange(newPages, oldPages);
+    const heapPage = this.heapStart / this.pageSize;
+    if (newPages < oldPages) this.residentCount -= this.pages.unmap(heapPage + newPages, oldPages - newPages);
+    else this.pages.map(heapPage + oldPages, newPages - oldPages);
     this.mappedCount += newPages - oldPages;
     this.brkEnd = next;
     return old;
@@ -158,7 +151,8 @@ export class AddressSpace {
     const len = this.pageCeil(length) * this.pageSize;
     const start = this.findGapTopDown(len);
     if (start < 0) return 0;
-    this.insertMapping({ start, length: len, kind: 'mmap', tag, resident: new PageBitset(len / this.pageSize) });
+    this.insertMapping({ start, length: len, kind: 'mmap', tag });
+    this.pages.map(start / this.pageSize, len / this.pageSize);
     this.mappedCount += len / this.pageSize;
     return start;
   }
@@ -176,20 +170,15 @@ export class AddressSpace {
       }
       const cutFrom = Math.max(addr, m.start);
       const cutTo = Math.min(end, mEnd);
-      const p0 = (cutFrom - m.start) / this.pageSize;
-      const p1 = (cutTo - m.start) / this.pageSize;
-      this.residentCount -= m.resident.countRange(p0, p1);
-      this.mappedCount -= p1 - p0;
-      const pieces: Mapping[] = [];
-      if (cutFrom > m.start) pieces.push({ ...m, length: cutFrom - m.start, resident: m.resident.slice(0, p0) });
-      if (cutTo < mEnd) {
-        const totalPages = m.length / this.pageSize;
-        pieces.push({ ...m, start: cutTo, length: mEnd - cutTo, resident: m.resident.slice(p1, totalPages) });
-      }
+      const cut = (cutTo - cutFrom) / this.pageSize;
+      this.residentCount -= this.pages.unmap(cutFrom / this.pageSize, cut);
+      this.mappedCount -= cut;
+      const pieces: MapEntry[] = [];
+      if (cutFrom > m.start) pieces.push({ ...m, length: cutFrom - m.start });
+      if (cutTo < mEnd) pieces.push({ ...m, start: cutTo, length: mEnd - cutTo });
       this.maps.splice(i, 1, ...pieces);
       i += pieces.length;
     }
-    this.forgetRecent();
   }
 
   /**
@@ -209,121 +198,47 @@ export class AddressSpace {
       return addr;
     }
     if (this.isFree(addr + oldLen, newLen - oldLen, false)) {
-      m.resident.ensure(newLen / this.pageSize);
+      this.pages.map((addr + oldLen) / this.pageSize, (newLen - oldLen) / this.pageSize);
       m.length = newLen;
       this.mappedCount += (newLen - oldLen) / this.pageSize;
       return addr;
     }
     const start = this.findGapTopDown(newLen);
     if (start < 0) return 0;
-    const resident = new PageBitset(newLen / this.pageSize);
-    resident.copyFrom(m.resident, oldLen / this.pageSize, 0);
+    // The residency moves with the pages: RSS does not change.
+    const oldPages = oldLen / this.pageSize;
+    this.pages.map(start / this.pageSize, newLen / this.pageSize);
+    this.pages.copyResident(addr / this.pageSize, start / this.pageSize, oldPages);
+    this.pages.unmap(addr / this.pageSize, oldPages);
     this.maps.splice(i, 1);
-    this.insertMapping({ start, length: newLen, kind: 'mmap', tag: m.tag, resident });
+    this.insertMapping({ start, length: newLen, kind: 'mmap', tag: m.tag });
     this.mappedCount += (newLen - oldLen) / this.pageSize;
-    this.forgetRecent();
     return start;
   }
 
   /** madvise(MADV_DONTNEED): the pages leave RSS but stay mapped. */
   dontneed(addr: number, length: number): void {
     this.assertAligned(addr, 'madvise');
-    this.residentCount -= this.overPieces(addr, this.pageCeil(length) * this.pageSize, PIECE_CLEAR);
+    this.residentCount -= this.pages.clearResident(addr / this.pageSize, this.pageCeil(length));
   }
 
   // ---- residency --------------------------------------------------------
 
   /**
    * A write to [addr, addr+length): every page it covers becomes resident.
-   * Every model write and every user write lands here, several per event, so
-   * the common case (a range inside the heap or the last mapping written,
-   * within one page) costs a shift and one bit test.
+   * Every model write and every user write lands here, several per event: the
+   * page table answers by address arithmetic, and a write within one page
+   * already resident costs a shift and one bit test.
    */
   touch(addr: number, length: number): void {
-    if (length <= 0) return;
-    const heapOff = addr - this.heapStart;
-    const end = addr + length;
-    if (heapOff >= 0 && end <= this.brkEnd) {
-      this.residentCount += this.setPages(this.heapResident, heapOff, length);
-      return;
-    }
-    let m = this.recent0;
-    if (m !== null && addr >= m.start && end <= m.start + m.length) {
-      this.residentCount += this.setPages(m.resident, addr - m.start, length);
-      return;
-    }
-    m = this.recentHit(addr, end);
-    if (m !== null) {
-      this.residentCount += this.setPages(m.resident, addr - m.start, length);
-      return;
-    }
-    this.residentCount += this.overPieces(addr, length, PIECE_SET);
-  }
-
-  /** The remembered mapping (after the first) that holds [addr, end), moved to the front; or null. */
-  private recentHit(addr: number, end: number): Mapping | null {
-    const m1 = this.recent1;
-    if (m1 !== null && addr >= m1.start && end <= m1.start + m1.length) {
-      this.recent1 = this.recent0;
-      this.recent0 = m1;
-      return m1;
-    }
-    const m2 = this.recent2;
-    if (m2 !== null && addr >= m2.start && end <= m2.start + m2.length) {
-      this.recent2 = this.recent1;
-      this.recent1 = this.recent0;
-      this.recent0 = m2;
-      return m2;
-    }
-    const m3 = this.recent3;
-    if (m3 !== null && addr >= m3.start && end <= m3.start + m3.length) {
-      this.recent3 = this.recent2;
-      this.recent2 = this.recent1;
-      this.recent1 = this.recent0;
-      this.recent0 = m3;
-      return m3;
-    }
-    return null;
-  }
-
-  /** Remember a mapping just written, most recent first. */
-  private remember(m: Mapping): void {
-    if (this.recent0 === m) return;
-    if (this.recent1 === m) {
-      this.recent1 = this.recent0;
-    } else if (this.recent2 === m) {
-      this.recent2 = this.recent1;
-      this.recent1 = this.recent0;
-    } else {
-      this.recent3 = this.recent2;
-      this.recent2 = this.recent1;
-      this.recent1 = this.recent0;
-    }
-    this.recent0 = m;
-  }
-
-  private forgetRecent(): void {
-    this.recent0 = null;
-    this.recent1 = null;
-    this.recent2 = null;
-    this.recent3 = null;
-  }
-
-  /** Set the pages of [offset, offset+length) in `bits` (offsets from the start of its mapping); returns how many were new. */
-  private setPages(bits: PageBitset, offset: number, length: number): number {
-    const last = offset + length - 1;
-    // Offsets below 2^32 page by a shift (the integer offset's floor division); larger ones by division.
-    if (last < 4294967296) {
-      const p0 = offset >>> this.pageShift;
-      const p1 = last >>> this.pageShift;
-      return p0 === p1 ? bits.setPage(p0) : bits.setRange(p0, p1 + 1);
-    }
-    return bits.setRange(this.pageOf(offset), this.pageOf(last) + 1);
+    if (length > 0) this.residentCount += this.pages.setResident(addr, length);
   }
 
   /** Resident pages that overlap [addr, addr+length). */
   residentPagesIn(addr: number, length: number): number {
-    return length > 0 ? this.overPieces(addr, length, PIECE_COUNT) : 0;
+    if (length <= 0) return 0;
+    const first = this.pageOf(addr);
+    return this.pages.countResident(first, this.pageOf(addr + length - 1) - first + 1);
   }
 
   /** Resident pages lying wholly inside [addr, addr+length): what a madvise of that range could release. */
@@ -357,9 +272,10 @@ export class AddressSpace {
   mappings(): Mapping[] {
     const out: Mapping[] = this.reserved.map((r) => ({ start: r.start, length: r.length, kind: 'reserved' as const, tag: r.name, resident: new PageBitset(0) }));
     if (this.brkEnd > this.heapStart) {
-      out.push({ start: this.heapStart, length: this.pageCeil(this.brkEnd - this.heapStart) * this.pageSize, kind: 'heap', tag: 'brk heap', resident: this.heapResident });
+      const pages = this.pageCeil(this.brkEnd - this.heapStart);
+      out.push({ start: this.heapStart, length: pages * this.pageSize, kind: 'heap', tag: 'brk heap', resident: this.pages.snapshot(this.heapStart / this.pageSize, pages) });
     }
-    out.push(...this.maps);
+    for (const m of this.maps) out.push({ ...m, resident: this.pages.snapshot(m.start / this.pageSize, m.length / this.pageSize) });
     return out.sort((a, b) => a.start - b.start);
   }
 
@@ -506,7 +422,7 @@ export class AddressSpace {
     return ceiling - len >= floor ? ceiling - len : -1;
   }
 
-  private insertMapping(m: Mapping): void {
+  private insertMapping(m: MapEntry): void {
     let lo = 0;
     let hi = this.maps.length;
     while (lo < hi) {
@@ -529,58 +445,5 @@ export class AddressSpace {
       else return mid;
     }
     return -1;
-  }
-
-  /**
-   * Set, clear or count the pages of every mapped piece of [addr, addr+length);
-   * returns the pages newly set, cleared, or counted. Setting is a write:
-   * bytes that are not mapped are a model bug (a write to unmapped memory
-   * would be a segfault), and the mappings written are remembered. Clearing
-   * needs mapped memory too (madvise fails on a hole); counting skips holes.
-   */
-  private overPieces(addr: number, length: number, op: PieceOp): number {
-    const end = addr + length;
-    let cursor = addr;
-    let n = 0;
-    const heapEnd = this.pageCeil(this.brkEnd - this.heapStart) * this.pageSize + this.heapStart;
-    while (cursor < end) {
-      let bits: PageBitset;
-      let base: number;
-      let to: number;
-      if (cursor >= this.heapStart && cursor < heapEnd) {
-        bits = this.heapResident;
-        base = this.heapStart;
-        to = Math.min(end, heapEnd);
-      } else {
-        const i = this.indexOfMapping(cursor);
-        if (i < 0) {
-          if (op !== PIECE_COUNT) throw new Error(`access to unmapped address 0x${cursor.toString(16)}`);
-          cursor = this.nextMappedAddress(cursor, end);
-          continue;
-        }
-        const m = this.maps[i]!;
-        if (op === PIECE_SET) this.remember(m);
-        bits = m.resident;
-        base = m.start;
-        to = Math.min(end, m.start + m.length);
-      }
-      const p0 = this.pageOf(cursor - base);
-      const p1 = this.pageOf(to - 1 - base) + 1;
-      n += op === PIECE_SET ? bits.setRange(p0, p1) : op === PIECE_CLEAR ? bits.clearRange(p0, p1) : bits.countRange(p0, p1);
-      cursor = to;
-    }
-    return n;
-  }
-
-  private nextMappedAddress(cursor: number, end: number): number {
-    let next = end;
-    if (this.heapStart > cursor && this.brkEnd > this.heapStart) next = Math.min(next, this.heapStart);
-    for (const m of this.maps) {
-      if (m.start > cursor) {
-        next = Math.min(next, m.start);
-        break;
-      }
-    }
-    return next;
   }
 }

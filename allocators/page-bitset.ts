@@ -125,12 +125,14 @@ export class PageBitset {
       let bits = w < from.length ? from[w]! : 0;
       const n = Math.min(32, count - p);
       if (n < 32) bits = (bits & wordMask(0, n)) >>> 0;
-      if (bits !== 0) this.orWord(at + p, bits);
+      if (bits !== 0) this.orBits(at + p, bits);
     }
   }
 
-  /** OR 32 pages' bits (bit k = page `page + k`) into the words they land in. */
-  private orWord(page: number, bits: number): void {
+  /** OR 32 pages' bits (bit k = page `page + k`) into the words they land in (growing as needed). */
+  orBits(page: number, bits: number): void {
+    // Room for the highest page set, no more: a snapshot's capacity is its length.
+    this.ensure(page + 32 - Math.clz32(bits));
     const words = this.words;
     const w = page >>> 5;
     const shift = page & 31;

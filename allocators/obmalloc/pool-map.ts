@@ -41,25 +41,25 @@ export class PoolMap {
   /** Pool number of the pool whose window holds `addr`, or −1. */
   get(addr: number): number {
     const w = Math.floor(addr * this.invPool);
-    const off = w - this.base0;
     // Slots hold pool + 1 so that a fresh (zeroed) leaf reads as ABSENT everywhere.
+    let off = w - this.base0;
     if (off >= 0 && off < LEAF_SLOTS) return this.leaf0[off]! - 1;
+    // Pool blocks in two regions (arenas in the brk heap and in the mmap
+    // area) and the backing's blocks alternate: both answer here, uncalled.
+    off = w - this.base1;
+    if (off >= 0 && off < LEAF_SLOTS) return this.leaf1[off]! - 1;
+    off = w - this.absentBase;
+    if (off >= 0 && off < LEAF_SLOTS) return ABSENT;
     return this.getOther(w);
   }
 
-  /** Not in the most recent leaf: the region known to have none, the other leaf, or a map lookup. */
+  /** In neither cached leaf nor the region known to have none: a map lookup. */
   private getOther(w: number): number {
     const base = leafBase(w);
-    if (base === this.absentBase) return ABSENT;
-    let leaf: Int32Array | undefined;
-    if (base === this.base1) {
-      leaf = this.leaf1;
-    } else {
-      leaf = this.leaves.get(base);
-      if (leaf === undefined) {
-        this.absentBase = base;
-        return ABSENT;
-      }
+    const leaf = this.leaves.get(base);
+    if (leaf === undefined) {
+      this.absentBase = base;
+      return ABSENT;
     }
     this.base1 = this.base0;
     this.leaf1 = this.leaf0;

@@ -28,6 +28,13 @@ const VIRGIN = 3;
 /** nextpool / prevpool: usedpools[] lists (doubly linked) and freepools lists (singly, via next). */
 const NEXT = 4;
 const PREV = 5;
+/**
+ * The pool's base address, high and low 32 bits: kept in the record so that
+ * an event finds it on the line it reads anyway, not in `addr` (one more line).
+ */
+const BASE_HI = 6;
+const BASE_LO = 7;
+const TWO_32 = 4294967296;
 
 export class PoolTable {
   /** Pool base address. */
@@ -143,7 +150,11 @@ export class PoolTable {
   carve(p: number, address: number): void {
     if ((p + 1) * this.maxBlocks > this.links.length) this.growLinks(p + 1);
     this.addr[p] = address;
-    this.clear(this.hdr, p);
+    const hdr = this.hdr;
+    this.clear(hdr, p);
+    const hi = Math.floor(address / TWO_32);
+    hdr[p * HDR + BASE_HI] = hi;
+    hdr[p * HDR + BASE_LO] = address - hi * TWO_32;
     this.space.touch(address, this.header);
   }
 
@@ -157,8 +168,9 @@ export class PoolTable {
    * frees addresses the model handed out.
    */
   private blockIndex(h: number, p: number, address: number): number {
-    const cls = this.hdr[h + SZIDX]!;
-    const offset = address - this.addr[p]! - this.header;
+    const hdr = this.hdr;
+    const cls = hdr[h + SZIDX]!;
+    const offset = address - (hdr[h + BASE_HI]! * TWO_32 + (hdr[h + BASE_LO]! >>> 0)) - this.header;
     // offset × (1/size) is within k·2^-53 of the index k for a block start, so
     // rounding finds k; the exact product check rejects anything else.
     const index = Math.round(offset * this.invBlockSize[cls]!);
@@ -182,7 +194,7 @@ export class PoolTable {
     const h = p * HDR;
     this.linkUsedFront(p, cls);
     hdr[h + COUNT] = 1;
-    const first = this.addr[p]! + this.header;
+    const first = hdr[h + BASE_HI]! * TWO_32 + (hdr[h + BASE_LO]! >>> 0) + this.header;
     // CPython writes the header here again, but carve() made its page
     // resident and a live arena keeps its pages (see returnBlock).
     if (hdr[h + SZIDX] === cls) {
@@ -213,7 +225,8 @@ export class PoolTable {
     hdr[h + COUNT]!++;
     const bi = hdr[h + FREE]!;
     const size = this.blockSize[cls]!;
-    const addr = this.addr[p]! + this.header + bi * size;
+    const first = hdr[h + BASE_HI]! * TWO_32 + (hdr[h + BASE_LO]! >>> 0) + this.header;
+    const addr = first + bi * size;
     const nxt = links[l + bi]!;
     if (nxt !== NO_BLOCK) {
       hdr[h + FREE] = nxt;
@@ -224,7 +237,7 @@ export class PoolTable {
       links[l + v] = NO_BLOCK;
       hdr[h + FREE] = v;
       hdr[h + VIRGIN] = v + 1;
-      const prev = this.addr[p]! + this.header + (v - 1) * size;
+      const prev = first + (v - 1) * size;
       this.writeLinkWord(prev, prev + size);
     } else {
       hdr[h + FREE] = -1;
