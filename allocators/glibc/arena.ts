@@ -5,18 +5,9 @@
 // same bytes, since those writes are what make heap pages resident.
 import type { AddressSpace } from '../address-space.ts';
 import { Bins } from './bins.ts';
-import { ChunkState, ChunkStore, NIL } from './chunk-store.ts';
-import {
-  CHUNK_HDR_SZ,
-  DEFAULT_MMAP_THRESHOLD_MAX_32,
-  DEFAULT_MMAP_THRESHOLD_MAX_64,
-  MINSIZE,
-  MMAP_AS_MORECORE_SIZE,
-  SIZE_SZ,
-  alignDown,
-  alignUp,
-  inSmallbinRange,
-} from './constants.ts';
+import { ChunkState, ChunkStore, I32_PER_RECORD, I_BIN, NIL } from './chunk-store.ts';
+import { CHUNK_HDR_SZ, DEFAULT_MMAP_THRESHOLD_MAX_32, DEFAULT_MMAP_THRESHOLD_MAX_64, MINSIZE, MMAP_AS_MORECORE_SIZE, SIZE_SZ, alignDown, alignUp, inSmallbinRange } from './constants.ts';
+import { KnownResident } from './known-resident.ts';
 import type { GlibcConfig } from './params.ts';
 
 /** A heap segment sysmalloc got from mmap after brk failed (the arena is then non-contiguous). */
@@ -50,6 +41,8 @@ export class Arena {
   tcacheStruct = NIL;
   /** Whether the version has a tcache at all (the struct may not be allocated yet). */
   readonly hasTcache: boolean;
+  /** brk-heap pages known resident: the arena's writes to them need no touch. */
+  readonly known: KnownResident;
 
   constructor(
     readonly space: AddressSpace,
@@ -63,11 +56,13 @@ export class Arena {
     this.trimThreshold = cfg.trimThreshold;
     this.thresholdMax = space.bits === 32 ? DEFAULT_MMAP_THRESHOLD_MAX_32 : DEFAULT_MMAP_THRESHOLD_MAX_64;
     this.hasTcache = cfg.tcacheStructChunk > 0;
+    this.known = new KnownResident(space.heapStart, this.invPage);
   }
 
-  /** A write of `len` bytes at `addr` by the allocator. */
+  /** A write of `len` bytes at `addr` by the allocator: a touch, unless it lies in a page already known resident. */
   w(addr: number, len: number): void {
-    this.space.touch(addr, len);
+    if (this.known.has(addr, len)) return;
+    this.touchNoting(addr, len);
   }
 
   /**
@@ -75,17 +70,24 @@ export class Arena {
    * second when both lie in one page (it marks the same page), else two.
    */
   w2(a1: number, len1: number, a2: number, len2: number): void {
-    if (Math.floor(a1 * this.invPage) === Math.floor((a2 + len2 - 1) * this.invPage)) {
-      this.space.touch(a1, a2 + len2 - a1);
+    const invPage = this.invPage;
+    if (Math.floor(a1 * invPage) === Math.floor((a2 + len2 - 1) * invPage)) {
+      this.w(a1, a2 + len2 - a1);
     } else {
-      this.space.touch(a1, len1);
-      this.space.touch(a2, len2);
+      this.w(a1, len1);
+      this.w(a2, len2);
     }
+  }
+
+  /** The touch behind `w`; pages of the brk heap it wrote become known resident. */
+  private touchNoting(addr: number, len: number): void {
+    this.space.touch(addr, len);
+    if (addr + len <= this.space.brk) this.known.note(addr, len);
   }
 
   /** set_head plus the fd/bk words (and fd_nextsize/bk_nextsize when large) of a chunk entering a bin. */
   writeFreeHeader(addr: number, size: number): void {
-    this.space.touch(addr + SIZE_SZ, inSmallbinRange(size) ? 24 : 40);
+    this.w(addr + SIZE_SZ, inSmallbinRange(size) ? 24 : 40);
   }
 
   /** Whether tcache_put/get may be used: the struct exists (tcache != NULL). */
@@ -97,10 +99,7 @@ export class Arena {
 
   /** A new heap chunk record, indexed by address and linked just above `prev` (NIL: it starts the region, nothing above it but top). */
   newChunk(addr: number, size: number, state: number, prev: number): number {
-    const c = this.c;
-    const r = c.create(addr, size, state);
-    c.place(r, addr);
-    c.linkBetween(r, prev, prev === NIL ? NIL : c.nextOf(prev));
+    const r = this.c.createLinked(addr, size, state, prev);
     // A chunk split off the one below top is now the one below top.
     if (prev !== NIL && prev === this.topPrev) this.topPrev = r;
     return r;
@@ -110,16 +109,22 @@ export class Arena {
   dropChunk(r: number): void {
     const c = this.c;
     if (r === this.topPrev) this.topPrev = c.prevOf(r);
-    c.unplace(r);
-    c.unlinkPhys(r);
-    c.release(r);
+    c.dropLinked(r);
   }
 
   /** Take a binned free chunk out of its bin (unlink_chunk) and forget its footer. */
   unbin(r: number): void {
     const c = this.c;
-    this.bins.unlink(c.binOf(r), r, c.stateOf(r) === ChunkState.large);
-    c.setState(r, ChunkState.inUse);
+    const states = c.states;
+    this.bins.unlink(c.i32[r * I32_PER_RECORD + I_BIN]!, r, states[r] === ChunkState.large);
+    states[r] = ChunkState.inUse;
+  }
+
+  /** unbin of the last chunk of the unsorted bin or a small bin (NIL when empty). */
+  takeLast(bin: number): number {
+    const r = this.bins.popLast(bin);
+    if (r !== NIL) this.c.states[r] = ChunkState.inUse;
+    return r;
   }
 
   /**
@@ -131,7 +136,7 @@ export class Arena {
     const c = this.c;
     const addr = c.addrOf(r);
     const size = c.sizeOf(r);
-    c.setState(r, ChunkState.unsorted);
+    c.states[r] = ChunkState.unsorted;
     this.bins.pushFront(1, r);
     this.w2(addr + SIZE_SZ, inSmallbinRange(size) ? 24 : 40, addr + size, SIZE_SZ + afterFooter);
   }
@@ -143,19 +148,36 @@ export class Arena {
    * touch when they share a page.
    */
   splitToUnsorted(r: number, addr: number, size: number, nb: number): number {
+    this.c.setSize(r, nb);
+    const rem = this.newChunk(addr + nb, size - nb, ChunkState.unsorted, r);
+    this.bins.pushFront(1, rem);
+    this.splitWrites(addr, size, nb);
+    return rem;
+  }
+
+  /**
+   * The last-remainder split of malloc's unsorted scan, when r is the only
+   * chunk in the unsorted bin: unbin r, then splitToUnsorted, with the
+   * remainder simply taking r's place in the bin.
+   */
+  carveOnlyUnsorted(r: number, addr: number, size: number, nb: number): void {
     const c = this.c;
+    c.states[r] = ChunkState.inUse;
     c.setSize(r, nb);
     const rem = this.newChunk(addr + nb, size - nb, ChunkState.unsorted, r);
-    c.setState(rem, ChunkState.unsorted);
-    this.bins.pushFront(1, rem);
+    this.bins.replaceOnly(1, rem);
+    this.splitWrites(addr, size, nb);
+  }
+
+  /** The writes of a split: the kept chunk's size word, the remainder's header, links and footer. */
+  private splitWrites(addr: number, size: number, nb: number): void {
     const from = addr + SIZE_SZ;
     if (Math.floor(from * this.invPage) === Math.floor((addr + size + SIZE_SZ - 1) * this.invPage)) {
-      this.space.touch(from, size);
+      this.w(from, size);
     } else {
       this.w(from, SIZE_SZ);
       this.w2(addr + nb + SIZE_SZ, inSmallbinRange(size - nb) ? 24 : 40, addr + size, SIZE_SZ);
     }
-    return rem;
   }
 
   // ---- tcache -----------------------------------------------------------
@@ -274,6 +296,7 @@ export class Arena {
     if (extra === 0) return false;
     if (this.space.brk !== this.topAddr + this.topSize) return false;
     if (this.space.sbrk(-extra) === -1) return false;
+    this.known.forget(this.space.brk, extra);
     this.topSize -= extra;
     this.w(this.topAddr + SIZE_SZ, SIZE_SZ);
     return true;

@@ -4,7 +4,7 @@
 // size (fd_nextsize); fastbins and tcache bins are LIFO stacks. Links are record
 // indices in the ChunkStore. Only the lists live here; touching memory and
 // changing chunk states is the caller's job.
-import { type ChunkStore, NIL } from './chunk-store.ts';
+import { I32_PER_RECORD, I_BIN, I_BK, I_FD, NIL, type ChunkStore } from './chunk-store.ts';
 import { NBINS, NFASTBINS, TCACHE_MAX_BINS } from './constants.ts';
 
 export class Bins {
@@ -27,12 +27,14 @@ export class Bins {
 
   /** Insert at the front (unsorted, small bins, and every remainder). */
   pushFront(bin: number, r: number): void {
+    const i32 = this.c.i32;
     const f = this.first[bin]!;
-    this.c.setBin(r, bin);
-    this.c.setFd(r, f);
-    this.c.setBk(r, NIL);
+    const i = r * I32_PER_RECORD;
+    i32[i + I_BIN] = bin;
+    i32[i + I_FD] = f;
+    i32[i + I_BK] = NIL;
     if (f === NIL) this.last[bin] = r;
-    else this.c.setBk(f, r);
+    else i32[f * I32_PER_RECORD + I_BK] = r;
     this.first[bin] = r;
     this.binmap[bin >>> 5]! |= 1 << (bin & 31);
   }
@@ -95,37 +97,74 @@ export class Bins {
 
   /** unlink_chunk: take r out of its bin (any position), mending the leader ring for large bins. */
   unlink(bin: number, r: number, large: boolean): void {
-    const c = this.c;
-    if (large && c.fdNextOf(r) !== NIL) {
-      const f = c.fdOf(r);
-      if (f !== NIL && c.fdNextOf(f) === NIL) {
-        // The next chunk has the same size: it becomes the group's leader.
-        c.setLeaderSize(f, c.leaderSizeOf(r));
-        if (c.fdNextOf(r) === r) {
-          c.setFdNext(f, f);
-          c.setBkNext(f, f);
-        } else {
-          c.setFdNext(f, c.fdNextOf(r));
-          c.setBkNext(f, c.bkNextOf(r));
-          c.setBkNext(c.fdNextOf(f), f);
-          c.setFdNext(c.bkNextOf(f), f);
-        }
-      } else if (c.fdNextOf(r) !== r) {
-        c.setBkNext(c.fdNextOf(r), c.bkNextOf(r));
-        c.setFdNext(c.bkNextOf(r), c.fdNextOf(r));
-      }
-      c.setFdNext(r, NIL);
-      c.setBkNext(r, NIL);
-    }
-    const f = c.fdOf(r);
-    const b = c.bkOf(r);
+    if (large && this.c.fdNextOf(r) !== NIL) this.leaveRing(r);
+    const i32 = this.c.i32;
+    const i = r * I32_PER_RECORD;
+    const f = i32[i + I_FD]!;
+    const b = i32[i + I_BK]!;
     if (b === NIL) this.first[bin] = f;
-    else c.setFd(b, f);
+    else i32[b * I32_PER_RECORD + I_FD] = f;
     if (f === NIL) this.last[bin] = b;
-    else c.setBk(f, b);
-    c.setFd(r, NIL);
-    c.setBk(r, NIL);
+    else i32[f * I32_PER_RECORD + I_BK] = b;
+    i32[i + I_FD] = NIL;
+    i32[i + I_BK] = NIL;
     if (this.first[bin] === NIL) this.binmap[bin >>> 5]! &= ~(1 << (bin & 31));
+  }
+
+  /**
+   * unlink of the last chunk of the unsorted bin or a small bin (no leader
+   * ring), the chunk malloc takes from them: its fd is already NIL, so only
+   * the chunk before it changes. Returns it, or NIL when the bin is empty.
+   */
+  popLast(bin: number): number {
+    const r = this.last[bin]!;
+    if (r === NIL) return NIL;
+    const i32 = this.c.i32;
+    const b = i32[r * I32_PER_RECORD + I_BK]!;
+    this.last[bin] = b;
+    if (b === NIL) {
+      this.first[bin] = NIL;
+      this.binmap[bin >>> 5]! &= ~(1 << (bin & 31));
+    } else {
+      i32[b * I32_PER_RECORD + I_FD] = NIL;
+      i32[r * I32_PER_RECORD + I_BK] = NIL;
+    }
+    return r;
+  }
+
+  /**
+   * The "unsorted bin holds just r" case of unlink then pushFront(UNSORTED_BIN, rem):
+   * rem takes r's place as the bin's only chunk (r's links are already NIL,
+   * rem's are NIL from create, and the bin stays non-empty in the binmap).
+   */
+  replaceOnly(bin: number, rem: number): void {
+    this.c.i32[rem * I32_PER_RECORD + I_BIN] = bin;
+    this.first[bin] = rem;
+    this.last[bin] = rem;
+  }
+
+  /** A large-bin size leader leaves its bin: the next chunk of its size leads instead, or the ring closes over it. */
+  private leaveRing(r: number): void {
+    const c = this.c;
+    const f = c.fdOf(r);
+    if (f !== NIL && c.fdNextOf(f) === NIL) {
+      // The next chunk has the same size: it becomes the group's leader.
+      c.setLeaderSize(f, c.leaderSizeOf(r));
+      if (c.fdNextOf(r) === r) {
+        c.setFdNext(f, f);
+        c.setBkNext(f, f);
+      } else {
+        c.setFdNext(f, c.fdNextOf(r));
+        c.setBkNext(f, c.bkNextOf(r));
+        c.setBkNext(c.fdNextOf(f), f);
+        c.setFdNext(c.bkNextOf(f), f);
+      }
+    } else if (c.fdNextOf(r) !== r) {
+      c.setBkNext(c.fdNextOf(r), c.bkNextOf(r));
+      c.setFdNext(c.bkNextOf(r), c.fdNextOf(r));
+    }
+    c.setFdNext(r, NIL);
+    c.setBkNext(r, NIL);
   }
 
   /** The first non-empty bin with index > idx (the binmap search), or −1. */

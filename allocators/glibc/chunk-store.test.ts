@@ -84,4 +84,52 @@ describe('glibc chunk store', () => {
     expect(s.at(seg + 4096)).toBe(q);
     expect(s.at(ORIGIN)).toBe(NIL);
   });
+  it('createLinked and dropLinked keep links and anchors as create/place/linkBetween and unplace/unlinkPhys/release do', () => {
+    // The same heap built both ways, then the same chunks dropped both ways, in the brk heap and in a segment.
+    for (const seg of [0, 0x7ffff0000000]) {
+      const start = seg === 0 ? ORIGIN : seg;
+      const sizes = Array.from({ length: 200 }, (_, i) => 1008 + (i % 10) * 96);
+      const slow = new ChunkStore(ORIGIN, 4);
+      const fast = new ChunkStore(ORIGIN, 4);
+      if (seg !== 0) {
+        fast.addSegment(seg, 1 << 20);
+        slow.addSegment(seg, 1 << 20);
+      }
+      const recs: number[] = [];
+      const fr: number[] = [];
+      const addrs: number[] = [];
+      let addr = start;
+      for (let i = 0; i < sizes.length; i++) {
+        const r = slow.create(addr, sizes[i]!, ChunkState.inUse);
+        slow.place(r, addr);
+        slow.linkBetween(r, i === 0 ? NIL : recs[i - 1]!, NIL);
+        recs.push(r);
+        fr.push(fast.createLinked(addr, sizes[i]!, ChunkState.inUse, i === 0 ? NIL : fr[i - 1]!));
+        addrs.push(addr);
+        addr += sizes[i]!;
+      }
+      expect(fr).toEqual(recs);
+      // One more inside chunk 50 (as a split makes): it goes between chunks 50 and 51.
+      const mid = fast.createLinked(addrs[50]! + 512, 64, ChunkState.inUse, fr[50]!);
+      expect([fast.nextOf(fr[50]!), fast.prevOf(fr[51]!), fast.prevOf(mid), fast.nextOf(mid), fast.at(addrs[50]! + 512)]).toEqual([mid, mid, fr[50], fr[51], mid]);
+      fast.dropLinked(mid);
+      expect([fast.nextOf(fr[50]!), fast.prevOf(fr[51]!), fast.at(addrs[50]! + 512)]).toEqual([fr[51], fr[50], NIL]);
+      const order = recs.slice(1).sort((x, y) => ((x * 7919) % 200) - ((y * 7919) % 200));
+      for (const r of order) {
+        slow.unplace(r);
+        slow.unlinkPhys(r);
+        slow.release(r);
+        fast.dropLinked(r);
+        if (r % 29 === 0) {
+          for (let i = 0; i < recs.length; i++) expect(fast.at(addrs[i]!)).toBe(slow.at(addrs[i]!));
+        }
+      }
+      expect(fast.heapChunkCount).toBe(1);
+      expect([fast.prevOf(fr[0]!), fast.nextOf(fr[0]!), fast.at(addrs[0]!), fast.at(addrs[100]!)]).toEqual([NIL, NIL, fr[0], NIL]);
+      // Released records come back last in, first out, with fresh links.
+      const again = fast.createLinked(addrs[1]!, 64, ChunkState.inUse, fr[0]!);
+      expect(again).toBe(order[order.length - 1]);
+      expect([fast.nextOf(fr[0]!), fast.prevOf(again), fast.nextOf(again), fast.fdOf(again), fast.bkOf(again)]).toEqual([again, fr[0], NIL, NIL, NIL]);
+    }
+  });
 });

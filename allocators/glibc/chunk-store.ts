@@ -59,16 +59,19 @@ interface AnchoredSegment {
 // misses): the address as a float, then the size in 16-byte units and the
 // links and the bin as integers. The states and the large bins' size ring
 // live apart.
+// The layout is exported for the few hot paths (bins, splits, coalescing) that
+// read and write records through `f64` and `i32` directly, a few array
+// operations in place of a chain of accessor calls V8 may not all inline.
 const RECORD_BYTES = 32;
-const F64_PER_RECORD = RECORD_BYTES / 8;
-const I32_PER_RECORD = RECORD_BYTES / 4;
-const F_ADDR = 0;
-const I_SIZE16 = 2;
-const I_BIN = 3;
-const I_FD = 4;
-const I_BK = 5;
-const I_PREV = 6;
-const I_NEXT = 7;
+export const F64_PER_RECORD = RECORD_BYTES / 8;
+export const I32_PER_RECORD = RECORD_BYTES / 4;
+export const F_ADDR = 0;
+export const I_SIZE16 = 2;
+export const I_BIN = 3;
+export const I_FD = 4;
+export const I_BK = 5;
+export const I_PREV = 6;
+export const I_NEXT = 7;
 // A mapped chunk has no links, so its request and offset take their place.
 const F_REQ = 2;
 const F_OFFSET = 3;
@@ -92,15 +95,16 @@ const ODD_SIZE = -1;
  *   mapping start to the chunk (glibc's prev_size).
  */
 export class ChunkStore {
-  private f64: Float64Array;
-  private i32: Int32Array;
+  /** The records (see the layout above); replaced when the store grows, so hot paths reload them after `create`. */
+  f64: Float64Array;
+  i32: Int32Array;
   /**
    * The state of each record, a byte apiece: coalescing asks for the states of
    * both neighbours of every chunk it frees, and a small array of bytes is far
    * likelier to be in cache than the neighbours' records, which it then reads
    * only when they are free.
    */
-  private states: Uint8Array;
+  states: Uint8Array;
   /**
    * The large bins' size ring, 16 bytes per record: fdNext and bkNext, then
    * the leader's size, so that walking the ring reads one line per step and
@@ -112,7 +116,7 @@ export class ChunkStore {
   /** Sizes that do not fit I_SIZE16, by record. */
   private readonly oddSizes = new Map<number, number>();
 
-  /** Released records, reused last-in first-out (a stack apart from the records, so reuse reads no stale record). */
+  /** Released records, reused last-in first-out (a stack apart from the records, so reuse reads no stale record; the last released is the likeliest still cached). */
   private freeSlots = new Int32Array(256);
   private freeCount = 0;
   private used = 0;
@@ -139,7 +143,7 @@ export class ChunkStore {
     this.f64 = new Float64Array(buf);
     this.i32 = new Int32Array(buf);
     this.states = new Uint8Array(capacity);
-    this.nextSize = new Int32Array(4 * capacity).fill(NIL);
+    this.nextSize = new Int32Array(4 * capacity);
     this.leaderSizes = new Float64Array(this.nextSize.buffer);
   }
 
@@ -200,17 +204,19 @@ export class ChunkStore {
   setBk(r: number, v: number): void {
     this.i32[r * I32_PER_RECORD + I_BK] = v;
   }
+  // The ring links are stored plus one, so that the zeros of a new array read
+  // as NIL: growing the store then writes nothing into the ring's new part.
   fdNextOf(r: number): number {
-    return this.nextSize[4 * r]!;
+    return this.nextSize[4 * r]! - 1;
   }
   setFdNext(r: number, v: number): void {
-    this.nextSize[4 * r] = v;
+    this.nextSize[4 * r] = v + 1;
   }
   bkNextOf(r: number): number {
-    return this.nextSize[4 * r + 1]!;
+    return this.nextSize[4 * r + 1]! - 1;
   }
   setBkNext(r: number, v: number): void {
-    this.nextSize[4 * r + 1] = v;
+    this.nextSize[4 * r + 1] = v + 1;
   }
   /** The size of a large-bin size leader, as set when it became one (a binned chunk's size does not change). */
   leaderSizeOf(r: number): number {
@@ -261,7 +267,7 @@ export class ChunkStore {
 
   /** Drop a record (after `unplace`). */
   release(r: number): void {
-    this.setState(r, ChunkState.none);
+    this.states[r] = ChunkState.none;
     if (this.i32[r * I32_PER_RECORD + I_SIZE16] === ODD_SIZE) {
       this.oddSizes.delete(r);
       this.i32[r * I32_PER_RECORD + I_SIZE16] = 0;
@@ -274,6 +280,73 @@ export class ChunkStore {
     this.freeSlots[this.freeCount++] = r;
   }
 
+  /**
+   * create + place + linkBetween(r, prev, next of prev) in one: a heap chunk
+   * at addr just above `prev` (NIL: it starts its region with nothing above
+   * it but top). Every split makes one, so it is written as plain array
+   * operations.
+   */
+  createLinked(addr: number, size: number, state: number, prev: number): number {
+    let r: number;
+    if (this.freeCount > 0) {
+      r = this.freeSlots[--this.freeCount]!;
+    } else {
+      if (this.used === this.capacity) this.grow();
+      r = this.used++;
+    }
+    const i32 = this.i32;
+    const i = r * I32_PER_RECORD;
+    this.f64[r * F64_PER_RECORD + F_ADDR] = addr;
+    const units = size / 16;
+    if ((units | 0) === units) {
+      i32[i + I_SIZE16] = units;
+    } else {
+      i32[i + I_SIZE16] = ODD_SIZE;
+      this.oddSizes.set(r, size);
+    }
+    this.states[r] = state;
+    i32[i + I_FD] = NIL;
+    i32[i + I_BK] = NIL;
+    this.place(r, addr);
+    if (prev === NIL) {
+      i32[i + I_PREV] = NIL;
+      i32[i + I_NEXT] = NIL;
+    } else {
+      const next = i32[prev * I32_PER_RECORD + I_NEXT]!;
+      i32[i + I_PREV] = prev;
+      i32[i + I_NEXT] = next;
+      i32[prev * I32_PER_RECORD + I_NEXT] = r;
+      if (next !== NIL) i32[next * I32_PER_RECORD + I_PREV] = r;
+    }
+    return r;
+  }
+
+  /** unplace + unlinkPhys + release in one: a heap chunk merged into a neighbour or into top. */
+  dropLinked(r: number): void {
+    const i32 = this.i32;
+    const i = r * I32_PER_RECORD;
+    const prev = i32[i + I_PREV]!;
+    const next = i32[i + I_NEXT]!;
+    if (this.segments.length === 0) {
+      // unplace, for the brk heap (the common case) with the neighbours already read.
+      this.heapChunks--;
+      const base = this.origin;
+      const anchors = this.brkAnchors;
+      const span = Math.floor((this.f64[r * F64_PER_RECORD + F_ADDR]! - base) * INV_ANCHOR_SPAN);
+      if (anchors[span] === r) {
+        if (next !== NIL && Math.floor((this.f64[next * F64_PER_RECORD + F_ADDR]! - base) * INV_ANCHOR_SPAN) === span) anchors[span] = next;
+        else anchors[span] = prev !== NIL && Math.floor((this.f64[prev * F64_PER_RECORD + F_ADDR]! - base) * INV_ANCHOR_SPAN) === span ? prev : NIL;
+      }
+    } else {
+      this.unplace(r);
+    }
+    if (prev !== NIL) i32[prev * I32_PER_RECORD + I_NEXT] = next;
+    if (next !== NIL) i32[next * I32_PER_RECORD + I_PREV] = prev;
+    i32[i + I_PREV] = NIL;
+    i32[i + I_NEXT] = NIL;
+    this.release(r);
+  }
+
   /** Register a heap segment outside the brk heap (an mmapped one), before any chunk is placed in it. */
   addSegment(start: number, length: number): void {
     this.segments.push({ start, end: start + length, anchors: new Int32Array(Math.ceil(length * INV_ANCHOR_SPAN)).fill(NIL) });
@@ -282,6 +355,12 @@ export class ChunkStore {
   /** Index heap chunk r, which starts at addr (before it is linked or after; only its address matters). */
   place(r: number, addr: number): void {
     this.heapChunks++;
+    if (this.segments.length === 0) {
+      const span = Math.floor((addr - this.origin) * INV_ANCHOR_SPAN);
+      if (span >= this.brkAnchors.length) this.growAnchors(span);
+      if (this.brkAnchors[span] === NIL) this.brkAnchors[span] = r;
+      return;
+    }
     const seg = this.segments.length === 0 ? null : this.segmentOf(addr);
     let anchors: Int32Array;
     let span: number;
@@ -423,7 +502,7 @@ export class ChunkStore {
     const states = new Uint8Array(n);
     states.set(this.states);
     this.states = states;
-    const nextSize = new Int32Array(4 * n).fill(NIL);
+    const nextSize = new Int32Array(4 * n);
     nextSize.set(this.nextSize);
     this.nextSize = nextSize;
     this.leaderSizes = new Float64Array(nextSize.buffer);

@@ -3,19 +3,7 @@
 // madvise of whole pages inside free chunks that malloc_trim does.
 import type { Arena } from './arena.ts';
 import { ChunkState, NIL } from './chunk-store.ts';
-import {
-  CHUNK_HDR_SZ,
-  FASTBIN_CONSOLIDATION_THRESHOLD,
-  MALLOC_CHUNK_STRUCT,
-  NBINS,
-  TCACHE_MAX_BINS,
-  UNSORTED_BIN,
-  alignDown,
-  alignUp,
-  binIndex,
-  csize2tidx,
-  fastbinIndex,
-} from './constants.ts';
+import { CHUNK_HDR_SZ, FASTBIN_CONSOLIDATION_THRESHOLD, MALLOC_CHUNK_STRUCT, NBINS, TCACHE_MAX_BINS, UNSORTED_BIN, alignDown, alignUp, binIndex, csize2tidx, fastbinIndex } from './constants.ts';
 import { coalesce, mallocConsolidate } from './malloc.ts';
 
 /** Free a heap chunk the arena considers in use: tcache, then fastbin, then coalesce (and maybe trim). */
@@ -61,7 +49,10 @@ export function mallocTrim(a: Arena, pad: number): void {
       const addr = c.addrOf(p);
       const from = alignUp(addr + MALLOC_CHUNK_STRUCT, page);
       size -= from - addr;
-      if (size > page - 1) a.space.dontneed(from, alignDown(size, page));
+      if (size > page - 1) {
+        a.space.dontneed(from, alignDown(size, page));
+        a.known.forget(from, alignDown(size, page));
+      }
     }
   }
   a.systrim(pad);

@@ -4,19 +4,7 @@
 // large-bin best fit, the binmap search, top, sysmalloc.
 import type { Arena } from './arena.ts';
 import { ChunkState, NIL, isBinned } from './chunk-store.ts';
-import {
-  MAX_ITERS,
-  MINSIZE,
-  NFASTBINS,
-  SIZE_SZ,
-  TCACHE_MAX_BINS,
-  UNSORTED_BIN,
-  csize2tidx,
-  fastbinIndex,
-  inSmallbinRange,
-  largebinIndex,
-  smallbinIndex,
-} from './constants.ts';
+import { MAX_ITERS, MINSIZE, NFASTBINS, SIZE_SZ, TCACHE_MAX_BINS, UNSORTED_BIN, csize2tidx, fastbinIndex, inSmallbinRange, largebinIndex, smallbinIndex } from './constants.ts';
 
 /** Serve a padded request nb from the arena; returns the chunk record, or NIL when memory runs out. */
 export function intMalloc(a: Arena, nb: number): number {
@@ -46,14 +34,14 @@ export function intMalloc(a: Arena, nb: number): number {
   let idx: number;
   if (inSmallbinRange(nb)) {
     idx = smallbinIndex(nb);
-    const victim = bins.last[idx]!;
+    const victim = a.takeLast(idx);
     if (victim !== NIL) {
-      takeWhole(a, victim);
+      setInuseAfter(a, victim);
       if (canCache) {
         while (bins.tcacheCount[tcIdx]! < tcacheLimit) {
-          const t = bins.last[idx]!;
+          const t = a.takeLast(idx);
           if (t === NIL) break;
-          takeWhole(a, t);
+          setInuseAfter(a, t);
           a.tcachePut(t, tcIdx);
         }
       }
@@ -73,12 +61,11 @@ export function intMalloc(a: Arena, nb: number): number {
       const vAddr = c.addrOf(victim);
       // A run of small requests carves the last remainder while it is the only unsorted chunk.
       if (inSmallbinRange(nb) && bins.first[UNSORTED_BIN] === victim && vAddr === a.lastRemainder && size > nb + MINSIZE) {
-        a.unbin(victim);
-        a.splitToUnsorted(victim, vAddr, size, nb);
+        a.carveOnlyUnsorted(victim, vAddr, size, nb);
         a.lastRemainder = vAddr + nb;
         return victim;
       }
-      a.unbin(victim);
+      a.takeLast(UNSORTED_BIN);
       if (size === nb) {
         a.w(vAddr + size + SIZE_SZ, SIZE_SZ); // set_inuse_bit_at_offset
         if (canCache && bins.tcacheCount[tcIdx]! < tcacheLimit) {
@@ -110,9 +97,8 @@ export function intMalloc(a: Arena, nb: number): number {
   }
 }
 
-/** A binned chunk taken whole: out of its bin, and the next chunk's PREV_INUSE set. */
-function takeWhole(a: Arena, r: number): void {
-  a.unbin(r);
+/** A binned chunk taken whole: the next chunk's PREV_INUSE set. */
+function setInuseAfter(a: Arena, r: number): void {
   a.w(a.c.addrOf(r) + a.c.sizeOf(r) + SIZE_SZ, SIZE_SZ);
 }
 
@@ -156,12 +142,17 @@ export function mallocConsolidate(a: Arena): void {
   for (let idx = 0; idx < NFASTBINS; idx++) {
     let p = bins.fastTop[idx]!;
     bins.fastTop[idx] = NIL;
+    let next = p === NIL ? NIL : a.c.fdOf(p);
     while (p !== NIL) {
-      const next = a.c.fdOf(p);
+      // Read the link of the chunk after next before merging p: the load of
+      // its record then overlaps p's coalescing instead of following it.
+      // (Coalescing touches only binned chunks, never a fastbin's links.)
+      const after = next === NIL ? NIL : a.c.fdOf(next);
       a.c.setFd(p, NIL);
       a.c.setState(p, ChunkState.inUse);
       coalesce(a, p);
       p = next;
+      next = after;
     }
   }
 }
