@@ -31,6 +31,8 @@ export class ExtentPool {
   bin = new Int16Array(0);
   /** Usable size of a large extent (the size class, without the cache-oblivious pad). */
   usize = new Float64Array(0);
+  /** The slab's record in Bins (its slab slot) while the extent is a live slab. */
+  slabSlot = new Int32Array(0);
   heapPos = new Int32Array(0);
   /** The size bin of an extent while it sits in an ExtentSet. */
   setBin = new Int32Array(0);
@@ -77,6 +79,7 @@ export class ExtentPool {
     bin.set(this.bin);
     this.bin = bin;
     this.heapPos = i32(this.heapPos);
+    this.slabSlot = i32(this.slabSlot);
     this.setBin = i32(this.setBin);
     this.lruPrev = i32(this.lruPrev);
     this.lruNext = i32(this.lruNext);

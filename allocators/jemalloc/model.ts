@@ -12,7 +12,7 @@ import { ExtentPool, NONE } from './extents.ts';
 import { Metadata } from './metadata.ts';
 import { Pac } from './pac.ts';
 import type { PageAllocator } from './page-allocator.ts';
-import { PageMap } from './page-map.ts';
+import { entryBin, entryId, PageMap } from './page-map.ts';
 import { describeModel, findRetention } from './retention.ts';
 import { jemalloc5LargeUsize, PAGE, SmallClassTable } from './size-classes.ts';
 import { LARGE_SLOTS, ThreadCache } from './tcache.ts';
@@ -335,7 +335,7 @@ export class JemallocModel implements AllocatorModel {
       if (alignment <= CACHELINE) addr += this.offsetRng.lgRange(LG_CACHELINES_PER_PAGE) * CACHELINE;
       else addr += this.offsetRng.lgRange(Math.log2(PAGE / alignment)) * alignment;
     }
-    this.pageMap.registerRange(this.pool.start[e]!, PAGE, e);
+    this.pageMap.registerRange(this.pool.start[e]!, PAGE, e, -1);
     this.meta.registerPage(this.pool.end(e) / PAGE - 1);
     if (viaTcache && this.gcOps > 0) this.countOp(ts, tc!);
     return addr;
@@ -349,7 +349,7 @@ export class JemallocModel implements AllocatorModel {
     if (start === 0) return 0;
     const e = this.pool.create(start, csize, this.serial.next++, 1, true, NO_ARENA);
     this.pool.usize[e] = csize;
-    this.pageMap.registerRange(start, PAGE, e);
+    this.pageMap.registerRange(start, PAGE, e, -1);
     // A huge allocation's extent node lives in base memory.
     this.meta.noteExtentStructs(this.pool.highWater);
     return start;
@@ -357,13 +357,14 @@ export class JemallocModel implements AllocatorModel {
 
   // ---- free ------------------------------------------------------------------
 
-  private extentOf(addr: number, what: string): number {
-    const e = this.pageMap.lookup(addr);
-    if (e === NONE) this.notAllocated(addr, what);
-    return e;
+  /** The extent holding `addr` (a slab or a large extent), or NONE. */
+  extentAt(addr: number): number {
+    const entry = this.pageMap.lookupEntry(addr);
+    if (entry < 0) return NONE;
+    return entryBin(entry) >= 0 ? this.bins.extentOfSlot(entryId(entry)) : entryId(entry);
   }
 
-  /** Kept out of extentOf so that the lookup stays small enough to inline. */
+  /** Kept out of the lookups so that they stay small enough to inline. */
   private notAllocated(addr: number, what: string): never {
     throw new Error(`jemalloc model: ${what} of 0x${addr.toString(16)}, which it did not allocate`);
   }
@@ -371,40 +372,47 @@ export class JemallocModel implements AllocatorModel {
   free(addr: number, req: AllocRequest): void {
     if (req.nowNs > this.nowNs) this.nowNs = req.nowNs;
     this.lastAddr = -1;
-    const e = this.extentOf(addr, 'free');
+    // One page-map read gives the bin and the slab slot (small) or extent (large).
+    const entry = this.pageMap.lookupEntry(addr);
+    if (entry < 0) this.notAllocated(addr, 'free');
+    const id = entryId(entry);
+    const b = entryBin(entry);
     const ts = req.thread === this.lastThread ? this.lastState! : this.thread(req.thread);
     // A small block into a thread cache with room (most frees) is served here.
-    const b = this.pool.bin[e]!;
     const tc = ts.tcache;
     if (this.gcBytes > 0) {
       // 5.3 counts the bytes after the free (ifree → thread_dalloc_event).
-      const usize = b >= 0 ? this.smallSize[b]! : this.pool.usize[e]!;
-      if (b >= 0 && !tc!.isFull(b)) tc!.push(b, addr, e);
-      else this.release(addr, e, ts);
+      const usize = b >= 0 ? this.smallSize[b]! : this.pool.usize[id]!;
+      if (b >= 0 && !tc!.isFull(b)) tc!.push(b, addr, id);
+      else this.release(addr, id, b, ts);
       this.countDallocBytes(ts, tc!, usize);
       return;
     }
     if (b >= 0 && tc !== null && !tc.isFull(b)) {
-      tc.push(b, addr, e);
+      tc.push(b, addr, id);
       if (this.gcOps > 0) this.countOp(ts, tc);
-    } else this.release(addr, e, ts);
+    } else this.release(addr, id, b, ts);
   }
 
-  private release(addr: number, e: number, ts: ThreadState): void {
+  /**
+   * Free block `addr` past the thread cache's fast path: a region of small
+   * bin `b` in the slab of slot `id`, or (b −1) the large extent `id`.
+   */
+  private release(addr: number, id: number, b: number, ts: ThreadState): void {
     const pool = this.pool;
-    const b = pool.bin[e]!;
     const tc = ts.tcache;
     if (b >= 0) {
       if (tc) {
         if (tc.isFull(b)) this.flushSmall(ts, tc, b, tc.ncachedMax[b]! >> 1);
-        tc.push(b, addr, e);
+        tc.push(b, addr, id);
         if (this.gcOps > 0) this.countOp(ts, tc);
         return;
       }
-      this.bins.free(e, addr);
+      this.bins.free(id, addr);
       this.tick(ts, 1, ARENA0);
       return;
     }
+    const e = id;
     const usize = pool.usize[e]!;
     if (tc && usize <= this.config.tcacheMax) {
       const lb = this.largeBin(usize);
@@ -424,6 +432,7 @@ export class JemallocModel implements AllocatorModel {
   private flushSmall(ts: ThreadState, tc: ThreadCache, b: number, keep: number): void {
     const out = this.flushed;
     const outExtent = this.flushedExtent;
+    // A small bin caches each block with its slab's slot.
     const n = tc.flush(b, keep, out, outExtent);
     for (let i = 0; i < n; i++) this.bins.free(outExtent[i]!, out[i]!);
     this.tick(ts, n, ARENA0);
@@ -454,9 +463,10 @@ export class JemallocModel implements AllocatorModel {
 
   usableSize(addr: number): number {
     if (addr === this.lastAddr) return this.lastUsable;
-    const e = this.extentOf(addr, 'usable size');
-    const b = this.pool.bin[e]!;
-    return b >= 0 ? this.smallSize[b]! : this.pool.usize[e]!;
+    const entry = this.pageMap.lookupEntry(addr);
+    if (entry < 0) this.notAllocated(addr, 'usable size');
+    const b = entryBin(entry);
+    return b >= 0 ? this.smallSize[b]! : this.pool.usize[entryId(entry)]!;
   }
 
   realloc(addr: number, size: number, req: AllocRequest): number {
@@ -475,15 +485,18 @@ export class JemallocModel implements AllocatorModel {
   }
 
   private resize(addr: number, size: number, ts: ThreadState): number {
-    const e = this.extentOf(addr, 'realloc');
+    const entry = this.pageMap.lookupEntry(addr);
+    if (entry < 0) this.notAllocated(addr, 'realloc');
+    // A slab slot when small (only `b` and the slot are used then), the extent when large.
+    const e = entryId(entry);
+    const b = entryBin(entry);
     const pool = this.pool;
     const cfg = this.config;
     const want = size === 0 ? 1 : size;
-    const b = pool.bin[e]!;
     if (b >= 0) {
       // arena_ralloc_no_move: a small block stays when the class does not change.
       if (want <= this.table.maxSmall && this.table.indexOf(want) === b) return addr;
-    } else if (pool.arena[e] !== NO_ARENA && want > this.table.maxSmall) {
+    } else if (pool.arena[e]! !== NO_ARENA && want > this.table.maxSmall) {
       const oldUsize = pool.usize[e]!;
       const usize = cfg.generation === 5 ? jemalloc5LargeUsize(Math.max(want, 16384)) : Math.ceil(want / PAGE) * PAGE;
       const pages = this.pageAllocator(pool.arena[e]!)!;
@@ -500,14 +513,14 @@ export class JemallocModel implements AllocatorModel {
         this.tick(ts, 1, pool.arena[e]!);
         return addr;
       }
-    } else if (pool.arena[e] === NO_ARENA && Math.ceil(want / cfg.chunkBytes) * cfg.chunkBytes === pool.usize[e]) {
+    } else if (pool.arena[e]! === NO_ARENA && Math.ceil(want / cfg.chunkBytes) * cfg.chunkBytes === pool.usize[e]!) {
       return addr;
     }
     const oldUsable = this.usableSize(addr);
     const moved = this.allocate(want, 0, ts);
     if (moved === 0) return 0;
     this.space.touch(moved, Math.min(oldUsable, want));
-    this.release(addr, e, ts);
+    this.release(addr, e, b, ts);
     return moved;
   }
 

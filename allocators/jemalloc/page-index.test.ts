@@ -3,10 +3,9 @@
 // above 2^32 (where 32-bit arithmetic on whole addresses would go wrong).
 import { describe, expect, it } from 'vitest';
 import { AddressIndex } from '../address-index.ts';
-import { NO_PAGE, PageIndex } from './page-index.ts';
+import { LEAF_SPAN, NO_PAGE, PageIndex } from './page-index.ts';
 
 const PAGE = 4096;
-const LEAF_SPAN = 2 ** 28;
 
 describe('PageIndex', () => {
   it('reads NO_PAGE where nothing is registered, and what was set elsewhere', () => {
@@ -26,7 +25,7 @@ describe('PageIndex', () => {
 
   it('runs cross leaf boundaries and deleting a run leaves its neighbours', () => {
     const ix = new PageIndex();
-    // Three pages below a 256 MiB boundary and two above, high in the address space.
+    // Three pages below a leaf boundary and two above, high in the address space.
     const boundary = 0x7000 * LEAF_SPAN;
     ix.setRun(boundary - 3 * PAGE, 5, 42);
     ix.set(boundary - 4 * PAGE, 1);

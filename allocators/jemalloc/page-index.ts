@@ -3,21 +3,28 @@
 // The same two-level radix as ../address-index.ts, specialised to 4 KiB pages
 // so that the common lookup, inside the leaf used last, is a subtraction, a
 // range check and a shift: no division, no Map. Leaves are created only where
-// something is registered. Addresses go up to 2^48: only offsets inside a
-// leaf (below 2^28) ever meet a 32-bit operation.
+// something is registered, and found by their index in a flat table (one
+// slot per GiB of a 2^48 address space) when neither cached leaf holds the
+// address. Leaves span 1 GiB so that a model's whole arena usually sits in
+// one or two of them. Addresses go up to 2^48: only offsets inside a leaf
+// (below 2^30) ever meet a 32-bit operation.
 
 const LG_PAGE = 12;
-/** Pages per leaf: a 256 KiB Int32Array covering 256 MiB of address space. */
-const LEAF_PAGES = 65536;
-const LEAF_SPAN = LEAF_PAGES * 2 ** LG_PAGE;
+/** Pages per leaf: a 1 MiB Int32Array covering 1 GiB of address space. */
+const LEAF_PAGES = 2 ** 18;
+export const LEAF_SPAN = LEAF_PAGES * 2 ** LG_PAGE;
 /** 1 / LEAF_SPAN, exact (a power of two), so a leaf key is a multiplication. */
 const INV_LEAF_SPAN = 1 / LEAF_SPAN;
+/** Leaf keys of addresses below 2^48. */
+const TABLE_SLOTS = 2 ** 48 / LEAF_SPAN;
 
 /** What `get` returns for a page with nothing registered. */
 export const NO_PAGE = -1;
 
 export class PageIndex {
-  private readonly leaves = new Map<number, Int32Array>();
+  /** Leaf of each key (null where nothing was ever registered). */
+  private readonly leaves: (Int32Array | null)[] = new Array<Int32Array | null>(TABLE_SLOTS).fill(null);
+  private nleaves = 0;
   /** First address the cached leaf covers (−∞ before any), and the leaf. */
   private lastBase = -Infinity;
   private lastLeaf: Int32Array = new Int32Array(0);
@@ -40,8 +47,8 @@ export class PageIndex {
       return this.lastLeaf[off >>> LG_PAGE]! - 1;
     }
     const key = Math.floor(addr * INV_LEAF_SPAN);
-    const leaf = this.leaves.get(key);
-    if (leaf === undefined) return NO_PAGE;
+    const leaf = key < TABLE_SLOTS ? this.leaves[key]! : null;
+    if (leaf === null) return NO_PAGE;
     this.cache(key * LEAF_SPAN, leaf);
     return leaf[(addr - this.lastBase) >>> LG_PAGE]! - 1;
   }
@@ -76,8 +83,8 @@ export class PageIndex {
     else if (addr - this.prevBase >= 0 && addr - this.prevBase < LEAF_SPAN) this.prevLeaf[(addr - this.prevBase) >>> LG_PAGE] = 0;
     else {
       const key = Math.floor(addr * INV_LEAF_SPAN);
-      const leaf = this.leaves.get(key);
-      if (leaf !== undefined) leaf[(addr - key * LEAF_SPAN) >>> LG_PAGE] = 0;
+      const leaf = key < TABLE_SLOTS ? this.leaves[key]! : null;
+      if (leaf !== null) leaf[(addr - key * LEAF_SPAN) >>> LG_PAGE] = 0;
     }
   }
 
@@ -93,27 +100,27 @@ export class PageIndex {
 
   /** Leaves allocated so far. */
   get leafCount(): number {
-    return this.leaves.size;
+    return this.nleaves;
   }
 
   private fillRun(addr: number, count: number, slot: number, create: boolean): void {
     while (count > 0) {
       let off = addr - this.lastBase;
-      let leaf: Int32Array | undefined = this.lastLeaf;
+      let leaf: Int32Array | null = this.lastLeaf;
       if (!(off >= 0 && off < LEAF_SPAN)) {
         if (create || (addr - this.prevBase >= 0 && addr - this.prevBase < LEAF_SPAN)) {
           off = addr - this.select(addr);
           leaf = this.lastLeaf;
         } else {
           const key = Math.floor(addr * INV_LEAF_SPAN);
-          leaf = this.leaves.get(key);
+          leaf = key < TABLE_SLOTS ? this.leaves[key]! : null;
           off = addr - key * LEAF_SPAN;
         }
       }
       const from = off >>> LG_PAGE;
       const to = Math.min(LEAF_PAGES, from + count);
       // A loop, not fill(): runs are a few pages, and the builtin's call costs more than they do.
-      if (leaf !== undefined) for (let i = from; i < to; i++) leaf[i] = slot;
+      if (leaf !== null) for (let i = from; i < to; i++) leaf[i] = slot;
       count -= to - from;
       addr = addr - off + LEAF_SPAN;
     }
@@ -127,10 +134,12 @@ export class PageIndex {
       return this.lastBase;
     }
     const key = Math.floor(addr * INV_LEAF_SPAN);
-    let leaf = this.leaves.get(key);
-    if (leaf === undefined) {
+    if (!(key >= 0 && key < TABLE_SLOTS)) throw new Error(`jemalloc model: address 0x${addr.toString(16)} is outside the 48-bit address space`);
+    let leaf = this.leaves[key]!;
+    if (leaf === null) {
       leaf = new Int32Array(LEAF_PAGES);
-      this.leaves.set(key, leaf);
+      this.leaves[key] = leaf;
+      this.nleaves++;
     }
     this.cache(key * LEAF_SPAN, leaf);
     return this.lastBase;

@@ -8,7 +8,7 @@ describe('small allocations', () => {
     const b = alloc(t, 100);
     expect(t.m.usableSize(a)).toBe(112);
     expect(b - a).toBe(112);
-    const slab = t.m.pageMap.lookup(a);
+    const slab = t.m.extentAt(a);
     expect(t.m.pool.size[slab]).toBe(28 * 1024);
     // Region 0 sits at the slab start; the slab is page-aligned.
     expect(a).toBe(t.m.pool.start[slab]);
@@ -37,7 +37,7 @@ describe('small allocations', () => {
   it('refills a thread cache with ncached_max/2 regions: 112-byte bin caches 200, fills 100', () => {
     const t = makeModel('5.3');
     alloc(t, 100);
-    const slab = t.m.pageMap.lookup(alloc(t, 100));
+    const slab = t.m.extentAt(alloc(t, 100));
     // 256 regions, 100 taken by the fill.
     expect(t.m.bins.nfreeOf(slab)).toBe(156);
   });
@@ -55,8 +55,8 @@ describe('small allocations', () => {
     // regions and blocks[0]), whose slabs empty and leave; frees 12..21 refill it to 20.
     expect(t.m.bins.nslabs[28]).toBe(20);
     expect(tc.cachedCount(28)).toBe(20);
-    expect(t.m.pageMap.lookup(blocks[0]!)).toBe(-1);
-    expect(t.m.pageMap.lookup(blocks[1]!)).not.toBe(-1);
+    expect(t.m.extentAt(blocks[0]!)).toBe(-1);
+    expect(t.m.extentAt(blocks[1]!)).not.toBe(-1);
   });
 });
 
@@ -64,7 +64,7 @@ describe('large allocations', () => {
   it('makes the extent the size class plus one 4 KiB page, the pointer at a cache-line offset in its first page', () => {
     const t = makeModel('5.3');
     const a = alloc(t, 20000);
-    const e = t.m.pageMap.lookup(a);
+    const e = t.m.extentAt(a);
     expect(t.m.usableSize(a)).toBe(20480);
     expect(t.m.pool.size[e]).toBe(20480 + 4096);
     const offset = a - t.m.pool.start[e]!;
@@ -74,8 +74,8 @@ describe('large allocations', () => {
 
   it('carves consecutive large extents upward from the first 2 MiB mapping', () => {
     const t = makeModel('5.3', { tcache: false });
-    const e1 = t.m.pageMap.lookup(alloc(t, 100_000)); // class 114688 (2^16 + 3·2^14) + pad = 118784
-    const e2 = t.m.pageMap.lookup(alloc(t, 100_000));
+    const e1 = t.m.extentAt(alloc(t, 100_000)); // class 114688 (2^16 + 3·2^14) + pad = 118784
+    const e2 = t.m.extentAt(alloc(t, 100_000));
     expect(t.m.pool.size[e1]).toBe(118784);
     expect(t.m.pool.start[e2]! - t.m.pool.start[e1]!).toBe(118784);
   });
@@ -83,7 +83,7 @@ describe('large allocations', () => {
   it('serves requests of 8 MiB and more from the huge arena and purges them when freed', () => {
     const t = makeModel('5.3');
     const a = alloc(t, 10 * 1024 * 1024);
-    const e = t.m.pageMap.lookup(a);
+    const e = t.m.extentAt(a);
     expect(t.m.pool.arena[e]).toBe(1);
     // usize 10 MiB is a class; the extent is 10 MiB + 4 KiB, from a 12 MiB exp_grow mapping (next class ≥ it).
     const [start, size] = [t.m.pool.start[e]!, t.m.pool.size[e]!];

@@ -99,7 +99,7 @@ function runTrace(preset: string, tcache: boolean, seed: number): void {
   for (const ts of m.threads.values()) {
     const tc = ts.tcache;
     if (!tc) continue;
-    for (let bin = 0; bin < tc.counts.length; bin++) for (let k = 0; k < tc.counts[bin]!; k++) pinned.add(m.pageMap.lookup(tc.cached(bin, k)));
+    for (let bin = 0; bin < tc.counts.length; bin++) for (let k = 0; k < tc.counts[bin]!; k++) pinned.add(m.extentAt(tc.cached(bin, k)));
   }
   let pinnedPages = 0;
   for (const e of pinned) {

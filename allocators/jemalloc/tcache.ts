@@ -29,7 +29,7 @@ export class ThreadCache {
    * ncachedMax[b]), the top of its stack (most recent) at base[b] + count − 1.
    */
   private readonly slots: Float64Array;
-  /** The extent (slab or large extent) of each cached block, so that a flush needs no page-map lookups. */
+  /** Where each cached block goes back to: its slab slot in Bins (small bins) or its extent (large bins), so that a flush needs no page-map lookups. */
   private readonly slotExtent: Int32Array;
   private readonly base: Int32Array;
   readonly counts: Int32Array;
@@ -110,7 +110,7 @@ export class ThreadCache {
     return this.counts[b] === this.ncachedMax[b];
   }
 
-  /** Cache `addr`, a block of extent `e`. */
+  /** Cache `addr`, with its slab slot (small bin) or extent (large bin) `e`. */
   push(b: number, addr: number, e: number): void {
     const n = this.counts[b]!;
     const at = this.base[b]! + n;
