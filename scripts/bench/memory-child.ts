@@ -1,7 +1,7 @@
 // One model over one compiled trace, in a process of its own, so that the
 // process's peak RSS is that model's alone. Runs the exact path of
 // `heapreplay run --jobs 1` (runJob) and prints one JSON line with the figures.
-//   node --import tsx scripts/bench/memory-child.ts <trace.hrt> <model>
+//   node scripts/bench/bundled.js scripts/bench/memory-child.ts <trace.hrt> <model>
 import { runJob } from '../../harness/run-job.ts';
 import { peakRssBytes, timed } from './clock.ts';
 

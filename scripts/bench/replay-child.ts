@@ -4,7 +4,7 @@
 // inlined and recompiles it for this one, which on a 10 M-event trace costs a
 // model that does not come first up to 45 % (reports/performance.md).
 // Prints one JSON line with the timings.
-//   node --import tsx scripts/bench/replay-child.ts <trace.hrt> <model> <runs> <touch>
+//   node scripts/bench/bundled.js scripts/bench/replay-child.ts <trace.hrt> <model> <runs> <touch>
 import type { TouchPolicy } from '../../harness/run-options.ts';
 import type { Timing } from './clock.ts';
 import { measureReplay } from './sections.ts';

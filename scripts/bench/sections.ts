@@ -20,8 +20,10 @@ import type { CachedTrace } from './trace-cache.ts';
 
 export const BENCH_MODELS = ['glibc', 'jemalloc', 'obmalloc', 'obmalloc-arenafree'] as const;
 
-const MEMORY_CHILD = fileURLToPath(new URL('./memory-child.ts', import.meta.url));
-const REPLAY_CHILD = fileURLToPath(new URL('./replay-child.ts', import.meta.url));
+/** Children start through the bundle launcher, so they run the code as the CLI does (see bundled.js). */
+const BUNDLED = fileURLToPath(new URL('./bundled.js', import.meta.url));
+const MEMORY_CHILD = 'scripts/bench/memory-child.ts';
+const REPLAY_CHILD = 'scripts/bench/replay-child.ts';
 const CLI = join(PACKAGE_ROOT, 'bin', 'heapreplay.js');
 
 export function traceLabel(t: CachedTrace): string {
@@ -69,7 +71,7 @@ export async function measureReplay(hrtPath: string, model: string, runs: number
 
 /** measureReplay in a child process of its own (replay-child.ts): the model's figure, whatever was replayed before it. */
 export async function measureReplayAlone(trace: CachedTrace, model: string, runs: number, touch: TouchPolicy = 'full'): Promise<ReplayMeasurement> {
-  const args = ['--import', 'tsx', REPLAY_CHILD, trace.hrtPath, model, String(runs), touch];
+  const args = [BUNDLED, REPLAY_CHILD, trace.hrtPath, model, String(runs), touch];
   const r = await execa(process.execPath, args, { cwd: PACKAGE_ROOT, stdin: 'ignore', reject: false });
   if (r.exitCode !== 0) throw new Error(`replay child for ${model} failed (exit ${r.exitCode}): ${r.stderr.trim().slice(0, 500)}`);
   const report = JSON.parse(r.stdout.trim().split('\n').pop()!) as ReplayChildReport;
@@ -202,7 +204,7 @@ export async function measureMemory(trace: CachedTrace, models: readonly string[
   for (const model of models) {
     const cpu0 = childrenCpuMs();
     const t0 = performance.now();
-    const r = await execa(process.execPath, ['--import', 'tsx', MEMORY_CHILD, trace.hrtPath, model], { cwd: PACKAGE_ROOT, stdin: 'ignore', reject: false });
+    const r = await execa(process.execPath, [BUNDLED, MEMORY_CHILD, trace.hrtPath, model], { cwd: PACKAGE_ROOT, stdin: 'ignore', reject: false });
     const wallMs = performance.now() - t0;
     const cpu1 = childrenCpuMs();
     if (r.exitCode !== 0) throw new Error(`memory child for ${model} failed (exit ${r.exitCode}): ${r.stderr.trim().slice(0, 500)}`);
