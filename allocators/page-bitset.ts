@@ -2,7 +2,8 @@
 // Range operations work a 32-bit word at a time so that touching a 1 GiB block
 // costs about 8 K word writes, not 256 K page visits.
 
-function popcount32(x: number): number {
+/** Set bits of a 32-bit word. */
+export function popcount32(x: number): number {
   x -= (x >>> 1) & 0x55555555;
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
   x = (x + (x >>> 4)) & 0x0f0f0f0f;

@@ -11,14 +11,7 @@
 // resident bits, so a write reads one cache line. Resident bits are only ever
 // set on mapped pages and are cleared with them, so counting resident bits
 // over a range counts only mapped pages.
-import { PageBitset } from './page-bitset.ts';
-
-function popcount32(x: number): number {
-  x -= (x >>> 1) & 0x55555555;
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  x = (x + (x >>> 4)) & 0x0f0f0f0f;
-  return Math.imul(x, 0x01010101) >>> 24;
-}
+import { PageBitset, popcount32 } from './page-bitset.ts';
 
 /** Mask of bits [lo, hi] within one 32-bit word, 0 ≤ lo ≤ hi ≤ 31 (as an int32). */
 function bitsMask(lo: number, hi: number): number {

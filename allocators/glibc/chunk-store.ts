@@ -240,13 +240,7 @@ export class ChunkStore {
 
   /** A new record; the caller indexes it with `place` (heap) or `placeMmapped` (and then sets req and offset). */
   create(addr: number, size: number, state: number): number {
-    let r: number;
-    if (this.freeCount > 0) {
-      r = this.freeSlots[--this.freeCount]!;
-    } else {
-      if (this.used === this.capacity) this.grow();
-      r = this.used++;
-    }
+    const r = this.takeSlot();
     this.f64[r * F64_PER_RECORD + F_ADDR] = addr;
     const i = r * I32_PER_RECORD;
     // No read of the old record (release dropped any odd size): a new record costs stores only.
@@ -263,6 +257,13 @@ export class ChunkStore {
     this.i32[i + I_PREV] = NIL;
     this.i32[i + I_NEXT] = NIL;
     return r;
+  }
+
+  /** A record slot for a new record: the last one released, else the next unused one. */
+  private takeSlot(): number {
+    if (this.freeCount > 0) return this.freeSlots[--this.freeCount]!;
+    if (this.used === this.capacity) this.grow();
+    return this.used++;
   }
 
   /** Drop a record (after `unplace`). */
@@ -287,13 +288,7 @@ export class ChunkStore {
    * operations.
    */
   createLinked(addr: number, size: number, state: number, prev: number): number {
-    let r: number;
-    if (this.freeCount > 0) {
-      r = this.freeSlots[--this.freeCount]!;
-    } else {
-      if (this.used === this.capacity) this.grow();
-      r = this.used++;
-    }
+    const r = this.takeSlot();
     const i32 = this.i32;
     const i = r * I32_PER_RECORD;
     this.f64[r * F64_PER_RECORD + F_ADDR] = addr;
