@@ -94,6 +94,7 @@ export class TimelineRecorder {
     let minAt = maxAt + FIELDS;
     let maxRss = buckets > 0 ? slots[maxAt + F_RSS]! : 0;
     let minRss = buckets > 0 ? slots[minAt + F_RSS]! : 0;
+    let fresh = false;
     for (let k = 0; k < count; k++) {
       const rss = rssCol[k]!;
       let at = -1;
@@ -110,12 +111,7 @@ export class TimelineRecorder {
         maxRss = rss;
         minRss = rss;
         at = maxAt;
-        slots[minAt + F_EVENT] = firstEvent + k;
-        slots[minAt + F_TIME] = time[k]!;
-        slots[minAt + F_LIVE] = live[k]!;
-        slots[minAt + F_RSS] = rss;
-        slots[minAt + F_MAPPED] = mapped[k]!;
-        slots[minAt + F_FREE] = free[k]!;
+        fresh = true;
       } else {
         remaining--;
         // Strict comparisons, as in `sample`: on a tie the earlier sample stays.
@@ -134,6 +130,11 @@ export class TimelineRecorder {
         slots[at + F_RSS] = rss;
         slots[at + F_MAPPED] = mapped[k]!;
         slots[at + F_FREE] = free[k]!;
+        // A new bucket's first sample is both its maximum and its minimum so far.
+        if (fresh) {
+          slots.copyWithin(minAt, maxAt, maxAt + FIELDS);
+          fresh = false;
+        }
       }
     }
     this.remaining = remaining;
