@@ -2,69 +2,14 @@
 // replay path (replayer, probe, timeline, AddressSpace.touch) and the models:
 //   node --import tsx scripts/bench-replay.ts <trace.hrt> [model ...] [--repeat N] [--touch none] [--with-hash]
 // "bare" as a model name replays through a bump allocator that does no work
-// of its own, which measures the harness alone. Reports events/s over CPU time
+// of its own (bench/bump-model.ts), which measures the harness alone. Reports events/s over CPU time
 // (process.cpuUsage, what the replay costs whatever else runs on the machine)
 // and over wall time, each the best of N runs, plus their ratio to the first
 // model named, so that figures from one invocation can be compared.
-import { createModel, parseModelSpec, type ModelInstance } from '../allocators/registry.ts';
-import { AddressSpace } from '../allocators/address-space.ts';
-import type { AllocRequest, AllocatorModel, ModelNote, RetentionFinding } from '../allocators/types.ts';
+import { createModel, parseModelSpec } from '../allocators/registry.ts';
 import { openTrace } from '../traces/open.ts';
 import { replay } from '../harness/replayer.ts';
-
-/**
- * The cheapest valid model: 16-byte-granule bump allocation from the brk heap,
- * never reused. Every event still goes through the replayer, the user-byte
- * touch (always on fresh addresses, the dearer case), the probe and the timeline.
- */
-class BumpModel implements AllocatorModel {
-  private bump: number;
-  private lastUsable = 0;
-  constructor(readonly space: AddressSpace) {
-    this.bump = space.heapStart;
-  }
-  private place(size: number, align: number): number {
-    // Rounding by division and Math.ceil, not `%`: on numbers that are not
-    // known small integers V8 computes `%` with a call to fmod, which would
-    // bill the harness for the bump allocator's own arithmetic.
-    const usable = size <= 16 ? 16 : Math.ceil(size / 16) * 16;
-    const addr = Math.ceil(this.bump / align) * align;
-    const end = addr + usable;
-    if (end > this.space.brk) {
-      const grow = end - this.space.brk;
-      if (this.space.sbrk(Math.ceil((grow + 1) / 1048576) * 1048576) < 0) return 0;
-    }
-    this.bump = end;
-    this.lastUsable = usable;
-    return addr;
-  }
-  malloc(size: number, _req: AllocRequest): number {
-    return this.place(size, 16);
-  }
-  memalign(alignment: number, size: number, _req: AllocRequest): number {
-    return this.place(size, Math.max(16, alignment));
-  }
-  realloc(_addr: number, size: number, _req: AllocRequest): number {
-    return this.place(size, 16);
-  }
-  free(_addr: number, _req: AllocRequest): void {}
-  usableSize(_addr: number): number {
-    return this.lastUsable;
-  }
-  advanceTime(_nowNs: number): void {}
-  retention(): RetentionFinding[] {
-    return [];
-  }
-  trim(): void {}
-  describe(): ModelNote {
-    return { title: 'bump', text: 'bench only' };
-  }
-}
-
-function bareInstance(): ModelInstance {
-  const space = new AddressSpace({ bits: 64 });
-  return { spec: { name: 'bare', preset: 'bench', backing: null } as ModelInstance['spec'], model: new BumpModel(space), space, params: {}, backingParams: null };
-}
+import { HARNESS_ONLY, harnessOnlyInstance } from './bench/bump-model.ts';
 
 const args = process.argv.slice(2);
 let repeat = 3;
@@ -84,7 +29,7 @@ if (path === '') {
   process.stderr.write('usage: bench-replay.ts <trace.hrt> [model ...] [--repeat N] [--touch none] [--with-hash]\n');
   process.exit(2);
 }
-if (names.length === 0) names.push('bare', 'glibc');
+if (names.length === 0) names.push(HARNESS_ONLY, 'glibc');
 
 function cpuSeconds(since: NodeJS.CpuUsage): number {
   const c = process.cpuUsage(since);
@@ -113,7 +58,7 @@ for (const name of names) {
     // A fresh source per replay, as a run opens one: its id table fills again.
     const source = await openTrace(path);
     if (!withHash) await source.sha256();
-    const instance = name === 'bare' ? bareInstance() : createModel(parseModelSpec(name), {}, { bits: 64 });
+    const instance = name === HARNESS_ONLY ? harnessOnlyInstance() : createModel(parseModelSpec(name), {}, { bits: 64 });
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const result = await replay(source, instance, { touch, tickNs: 1000, memoryLimitBytes: null, addressSpaceBits: 64, lenient: false });

@@ -9,6 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../harness/version.ts';
 import { benchScales, parseSections } from './bench.ts';
 import { figure, meets, SECTIONS, TARGETS, type Figure } from './bench/figures.ts';
+import { HARNESS_ONLY } from './bench/bump-model.ts';
+import { replayFigure } from './bench/sections.ts';
+import type { CachedTrace } from './bench/trace-cache.ts';
 
 let dir = '';
 beforeAll(async () => {
@@ -47,6 +50,27 @@ describe('figures', () => {
   });
 });
 
+describe('replay figures', () => {
+  const trace = { generator: 'sawtooth', scale: 16, events: 10_000_000 } as CachedTrace;
+  const run = (cpuMs: number) => ({ events: 10_000_000, timings: [{ wallMs: cpuMs, cpuMs }], simulatedPeakRssBytes: 1 });
+
+  it('the harness-alone figure has no target and says what it leaves a model of the 200 ns an event has at 5 M ev/s', () => {
+    const f = replayFigure(trace, HARNESS_ONLY, run(1400));
+    expect(f.target).toBeNull();
+    expect(f.met).toBeNull();
+    expect(f.name).toMatch(/^harness alone/);
+    expect(f.detail).toContain('140 ns of CPU per event with a model that does nothing');
+    expect(f.detail).toContain('leaves a model 60 ns of the 200 ns');
+  });
+
+  it("a model's figure is judged and splits its CPU per event into the replayer's share and the model's", () => {
+    const f = replayFigure(trace, 'glibc', run(5000), run(1400));
+    expect(f.met).toBe(false);
+    expect(f.text).toBe('2.00 M ev/s');
+    expect(f.detail).toContain('500 ns of CPU per event, of which the replayer alone takes ~140 ns (the bump model\'s figure) and the model ~360 ns');
+  });
+});
+
 describe('npm run bench -- --quick', () => {
   it('prints the machine and a figure in every section, and writes them as JSON', async () => {
     const json = join(dir, 'figures.json');
@@ -63,6 +87,9 @@ describe('npm run bench -- --quick', () => {
     // 4 models × 2 traces; 2 ingest paths; 2 ratios (touch full, none); 4 models; 1 suite run (quick: no target, so 16 are judged)
     const judged = (s: string): number => doc.figures.filter((f) => f.section === s && f.target !== null).length;
     expect(SECTIONS.map(judged)).toEqual([8, 2, 2, 4, 0]);
+    // Beside the models, each replay trace through the bump model: the replayer alone, for comparison.
+    expect(doc.figures.filter((f) => f.section === 'replay' && f.target === null).map((f) => f.name.split(' on ')[0])).toEqual(['harness alone (no-op bump model, for comparison)', 'harness alone (no-op bump model, for comparison)']);
+    for (const f of doc.figures.filter((x) => x.section === 'replay' && x.target !== null)) expect(f.detail).toMatch(/of which the replayer alone takes ~\d+ ns/);
     expect(count('suite')).toBe(1);
     // Beside the ratios, real jemalloc's own native speed (no target), when its library is installed (.ci/run installs it).
     const comparison = doc.figures.filter((f) => f.section === 'native' && f.target === null);

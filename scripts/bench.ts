@@ -3,7 +3,10 @@
 //   replay  events/s per model, one core, on compiled traces of ≥ 10 M events
 //           (sawtooth --scale 16, free-list-torture --scale 41), each model in
 //           a child process of its own (replay-child.ts), so that no model's
-//           figure depends on which models V8 saw before it
+//           figure depends on which models V8 saw before it; first, for
+//           comparison, the same trace through a model that does nothing
+//           (bench/bump-model.ts): the replayer's own cost, the ceiling of
+//           every model's figure
 //   ingest  CSV.gz → validated batches, and CSV.gz → compiled .hrt
 //   native  heapreplay's glibc replay time ÷ the native replayer's (real glibc),
 //           with touch full (the target) and with touch none (allocator work
@@ -29,6 +32,7 @@ import { writeFileAtomic } from '../harness/output-file.ts';
 import { formatFigure, machine, SECTIONS, bytesText, type Figure, type Section } from './bench/figures.ts';
 import { BENCH_MODELS, measureIngest, measureMemory, measureNative, measureNativeSpeed, measureReplayAlone, measureSuite, replayFigure, traceLabel } from './bench/sections.ts';
 import type { Timing } from './bench/clock.ts';
+import { HARNESS_ONLY } from './bench/bump-model.ts';
 import { cachedCaseStudy, type CachedTrace } from './bench/trace-cache.ts';
 
 export const BENCH_SCHEMA = 'heapreplay-bench/1';
@@ -78,10 +82,12 @@ export async function runBench(options: BenchScriptOptions): Promise<{ figures: 
   if (wants('replay')) {
     log('\n== replay speed: each model in a process of its own, one replay at a time, page residency on (touch full), compiled trace ==');
     for (const t of [await trace('sawtooth', scales.sawtooth, true), await trace('free-list-torture', scales.freeListTorture, true)]) {
+      const harness = await measureReplayAlone(t, HARNESS_ONLY, runs);
+      report(replayFigure(t, HARNESS_ONLY, harness));
       for (const model of BENCH_MODELS) {
         const measured = await measureReplayAlone(t, model, runs);
         if (t.generator === 'sawtooth' && model === 'glibc') glibcSawtooth = measured.timings;
-        report(replayFigure(t, model, measured));
+        report(replayFigure(t, model, measured, harness));
       }
     }
   }
