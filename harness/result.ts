@@ -126,6 +126,14 @@ export interface ReplayCost {
   eventsPerSecond: number;
   /** tinybench samples (ms per replay) when run by `bench`. */
   samplesMs?: number[];
+  /**
+   * Real allocators only: the native replayer's user and system CPU seconds
+   * over the replay (RSS sampling included). User time is the allocator's
+   * work (and the replay loop's); system time is mostly page faults and the
+   * memory the allocator gives back, which a model replaces by bookkeeping.
+   */
+  userSeconds?: number;
+  systemSeconds?: number;
 }
 
 export type RunStatus = 'ok' | 'oom' | 'alloc-failed';

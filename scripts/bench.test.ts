@@ -93,7 +93,9 @@ describe('npm run bench -- --quick', () => {
     expect(count('suite')).toBe(1);
     // Beside the ratios, real jemalloc's own native speed (no target), when its library is installed (.ci/run installs it).
     const comparison = doc.figures.filter((f) => f.section === 'native' && f.target === null);
-    expect(comparison.map((f) => f.name.split(' natively')[0])).toEqual(r.stdout.includes('real jemalloc is not installed') ? [] : ['real jemalloc']);
+    expect(comparison.map((f) => f.name.split(' on ')[0])).toEqual(r.stdout.includes('real jemalloc is not installed') ? [] : ['real jemalloc natively, touch full,', 'real jemalloc natively, touch none,']);
+    // The native figures carry the native replay's CPU, user (the allocator's work) apart from system (page faults).
+    for (const f of doc.figures.filter((x) => x.section === 'native')) expect(f.detail).toMatch(/the native replay's CPU: user \d+\.\d\d s \(\d+ ns per event[^)]*\), system \d+\.\d\d s/);
     for (const f of doc.figures) {
       expect(Number.isFinite(f.value) && f.value > 0).toBe(true);
       expect(r.stdout).toContain(`${f.name}: ${f.text}`);

@@ -11,7 +11,8 @@
 //   native  heapreplay's glibc replay time ÷ the native replayer's (real glibc),
 //           with touch full (the target) and with touch none (allocator work
 //           alone); and, for comparison with the replay target, how many events
-//           per second real glibc and real jemalloc replay natively
+//           per second real glibc and real jemalloc replay natively, with the
+//           native replay's user and system CPU
 //   memory  peak RSS of a heapreplay process replaying a ~100 M-event trace,
 //           one child process per model. The trace (sawtooth --scale 160) is
 //           compiled once straight from the streaming generator into .hrt (no
@@ -102,9 +103,13 @@ export async function runBench(options: BenchScriptOptions): Promise<{ figures: 
     report(await measureNative(t, runs, glibcSawtooth, 'full'));
     const untouched = (await measureReplayAlone(t, 'glibc', runs, 'none')).timings;
     report(await measureNative(t, runs, untouched, 'none'));
-    const jemalloc = await measureNativeSpeed(t, 'jemalloc', runs, 'full');
-    if (jemalloc) report(jemalloc);
-    else log('  (real jemalloc is not installed: apt-get install libjemalloc2 for its native figure)');
+    // Real jemalloc's own speed beside its model's: with touch full as the models replay, and touch none (its own work).
+    for (const touch of ['full', 'none'] as const) {
+      const jemalloc = await measureNativeSpeed(t, 'jemalloc', runs, touch);
+      if (jemalloc) report(jemalloc);
+      else log('  (real jemalloc is not installed: apt-get install libjemalloc2 for its native figure)');
+      if (!jemalloc) break;
+    }
   }
   if (wants('memory')) {
     const t = await trace('sawtooth', scales.memory, false);

@@ -42,7 +42,16 @@ describe('real run results', () => {
     expect(r.timeline.rssBytes).toEqual([4 * MiB, 8 * MiB, 8 * MiB]);
     expect(r.retention).toEqual([]);
     expect(r.model.note?.text).toContain('cannot explain retention');
+    // An end line without CPU figures (an older replayer) gives none; with them, seconds.
     expect(r.replay).toEqual({ events: 6, seconds: 0.002, eventsPerSecond: 3000 });
+    const withCpu = stdout.replace('"measure_ns":10,', '"measure_ns":10,"user_ns":1500000,"sys_ns":250000,');
+    expect(buildRealRunResult(parseReplayOutput(withCpu), { trace, modelName: 'glibc (real)', library: null, touch: 'full', idleMs: 0, summary }).replay).toEqual({
+      events: 6,
+      seconds: 0.002,
+      eventsPerSecond: 3000,
+      userSeconds: 0.0015,
+      systemSeconds: 0.00025,
+    });
     // J&W #4 = 9/6 − 1; #2 at the peak-live point (8 − 6)/6; #3 at the first max-RSS point, the same point.
     expect(r.fragmentation.jw4).toBeCloseTo(0.5, 12);
     expect(r.fragmentation.jw2).toBeCloseTo(2 / 6, 12);

@@ -50,6 +50,9 @@ interface EndLine {
   replay_ns: number;
   idle_ns: number;
   measure_ns: number;
+  /** CPU of the replay loop (sampling included), from getrusage; absent from older replayers. */
+  user_ns?: number;
+  sys_ns?: number;
   rss: number;
   vm: number;
   live: number;
@@ -236,6 +239,11 @@ export function buildRealRunResult(out: ReplayOutput, ctx: RealRunContext): RunR
       ? { event: fail.event, reason: `the real ${fail.op} of ${fail.size} bytes returned NULL (errno ${fail.errno})`, requestBytes: fail.size, largestFreeRangeBytes: null }
       : null,
     timeline,
-    replay: { events, seconds, eventsPerSecond: seconds > 0 ? events / seconds : 0 },
+    replay: {
+      events,
+      seconds,
+      eventsPerSecond: seconds > 0 ? events / seconds : 0,
+      ...(out.end.user_ns !== undefined && out.end.sys_ns !== undefined ? { userSeconds: out.end.user_ns / 1e9, systemSeconds: out.end.sys_ns / 1e9 } : {}),
+    },
   };
 }

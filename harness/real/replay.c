@@ -14,7 +14,8 @@
  *   {"type":"mark","event":i,"label":"...","time_ns":..,"rss":..,"vm":..,"live":..}
  *   {"type":"fail","event":i,"op":"malloc","size":..}                    and the replay stops
  *   {"type":"end","allocator_version":"2.36","events":..,"replay_ns":..,"idle_ns":..,"measure_ns":..,
- *    "rss":..,"vm":..,"live":..,"hwm":..,"hwm_resident":..,"peak_live":..,"internal_at_peak":..}
+ *    "user_ns":..,"sys_ns":..,"rss":..,"vm":..,"live":..,"hwm":..,"hwm_resident":..,"peak_live":..,
+ *    "internal_at_peak":..}
  *
  * What is measured (rss_measure "anon"): the process's anonymous resident
  * memory, resident - shared from /proc/self/statm (= RssAnon), because that is
@@ -56,6 +57,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -229,6 +231,17 @@ static uint64_t read_hwm(void) {
         else if (kb) break;
     }
     return kb * 1024;
+}
+
+/* The process's user and system CPU so far (getrusage): over the replay, the
+   user part is the allocator's own work plus this loop's, the system part
+   mostly the page faults and the trimming and purging the allocator asks of
+   the kernel. The models do the first in JavaScript and stand in for the second. */
+static void cpu_ns(uint64_t *user, uint64_t *sys) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    *user = (uint64_t)ru.ru_utime.tv_sec * 1000000000u + (uint64_t)ru.ru_utime.tv_usec * 1000u;
+    *sys = (uint64_t)ru.ru_stime.tv_sec * 1000000000u + (uint64_t)ru.ru_stime.tv_usec * 1000u;
 }
 
 static uint64_t now_ns(void) {
@@ -469,6 +482,8 @@ int main(void) {
     unsigned char rec[RECORD_BYTES];
     uint64_t live = 0, peak_live = 0, usable = 0, internal_at_peak = 0, idle_ns = 0;
     uint64_t event = 0;
+    uint64_t user0, sys0;
+    cpu_ns(&user0, &sys0);
     uint64_t t0 = now_ns();
     while (read_bytes(rec, RECORD_BYTES)) {
         unsigned op = rec[0];
@@ -559,6 +574,8 @@ int main(void) {
         event++;
     }
     uint64_t replay_ns = now_ns() - t0 - idle_ns - measure_ns;
+    uint64_t user1, sys1;
+    cpu_ns(&user1, &sys1);
     struct mem end = read_mem();
     /* VmHWM is whole-process resident memory. Shared pages only accumulate in a
        run this short, so the peak's share of them is at most the final count,
@@ -574,6 +591,8 @@ int main(void) {
     out_field("replay_ns", replay_ns);
     out_field("idle_ns", idle_ns);
     out_field("measure_ns", measure_ns);
+    out_field("user_ns", user1 - user0);
+    out_field("sys_ns", sys1 - sys0);
     out_field("rss", end.anon);
     out_field("vm", end.vm);
     out_field("live", live);

@@ -73,6 +73,11 @@ describe('real runs', async () => {
     expect(r!.peakRssBytes).toBeGreaterThanOrEqual(200 * MiB);
     expect(r!.status).toBe('ok');
     expect(r!.replay.events).toBe(402);
+    // The replay's own CPU, split as getrusage splits it: writing and faulting in 200 MiB takes some.
+    const { userSeconds, systemSeconds } = r!.replay;
+    expect(userSeconds).toBeGreaterThanOrEqual(0);
+    expect(systemSeconds).toBeGreaterThanOrEqual(0);
+    expect(userSeconds! + systemSeconds!).toBeGreaterThan(0);
   });
 
   it('counts only what the allocator adds: the replayer and the C library are in the baseline', async () => {

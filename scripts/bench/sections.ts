@@ -157,6 +157,16 @@ export async function measureIngest(trace: CachedTrace, runs: number): Promise<F
   return [make('CSV.gz → validated batches', parse), make('CSV.gz → compiled .hrt', compile)];
 }
 
+/** "user 1.30 s (127 ns/event), system 0.17 s": the native replay's CPU, median over the runs, when the replayer reports it. */
+function nativeCpuText(real: readonly RunResult[]): string {
+  const user = real.map((r) => r.replay.userSeconds).filter((x): x is number => x !== undefined);
+  const system = real.map((r) => r.replay.systemSeconds).filter((x): x is number => x !== undefined);
+  if (user.length === 0 || system.length === 0) return '';
+  const events = real[0]!.replay.events;
+  const u = median(user);
+  return `; the native replay's CPU: user ${u.toFixed(2)} s (${((u * 1e9) / events).toFixed(0)} ns per event: the allocator's work and the replay loop's), system ${median(system).toFixed(2)} s (page faults, memory given back)`;
+}
+
 /**
  * heapreplay's glibc replay time over the native replayer's on the same
  * trace, both with the same touch policy. The native side reports its own
@@ -189,7 +199,7 @@ export async function measureNative(trace: CachedTrace, runs: number, heapreplay
     unit: '×',
     text: cpuRatio !== null ? `${cpuRatio.toFixed(1)}× in CPU time (wall ${wallRatio.toFixed(1)}×)` : `${wallRatio.toFixed(1)}× in wall time`,
     target: TARGETS.native,
-    detail: `${cpuText}wall: heapreplay glibc replay ${(ours / 1000).toFixed(2)} s (median of ${heapreplayWallMs.length}), native replayer ${(theirs / 1000).toFixed(3)} s (median of ${nativeMs.length}: ${nativeMs.map((x) => (x / 1000).toFixed(3)).join(' / ')} s) = real glibc at ${rateText((real[0]!.replay.events / theirs) * 1000)}`,
+    detail: `${cpuText}wall: heapreplay glibc replay ${(ours / 1000).toFixed(2)} s (median of ${heapreplayWallMs.length}), native replayer ${(theirs / 1000).toFixed(3)} s (median of ${nativeMs.length}: ${nativeMs.map((x) => (x / 1000).toFixed(3)).join(' / ')} s) = real glibc at ${rateText((real[0]!.replay.events / theirs) * 1000)}${nativeCpuText(real)}`,
     data: { heapreplayMs: [...heapreplayWallMs], heapreplayCpuMs: heapreplay.map((t) => t.cpuMs), nativeMs, ...(nativeCpuMs !== null ? { nativeCpuMsPerRun: nativeCpuMs } : {}) },
   });
 }
@@ -217,7 +227,7 @@ export async function measureNativeSpeed(trace: CachedTrace, allocator: string, 
     unit: 'events/s',
     text: rateText(median(rates)),
     target: null,
-    detail: `${spreadText(rates)}; the native replayer's replay time (reading its event stream, the allocator's calls${touch === 'full' ? ', the user-byte writes and their page faults' : ' and its page faults'}), RSS sampling excluded; model ${real[0]!.model.name}@${real[0]!.model.preset}`,
+    detail: `${spreadText(rates)}; the native replayer's replay time (reading its event stream, the allocator's calls${touch === 'full' ? ', the user-byte writes and their page faults' : ' and its page faults'}), RSS sampling excluded${nativeCpuText(real)}; model ${real[0]!.model.name}@${real[0]!.model.preset}`,
     data: { events: real[0]!.replay.events, seconds: real.map((r) => r.replay.seconds) },
   });
 }
