@@ -106,9 +106,11 @@ export async function runBench(options: BenchScriptOptions): Promise<{ figures: 
     // Real jemalloc's own speed beside its model's: with touch full as the models replay, and touch none (its own work).
     for (const touch of ['full', 'none'] as const) {
       const jemalloc = await measureNativeSpeed(t, 'jemalloc', runs, touch);
-      if (jemalloc) report(jemalloc);
-      else log('  (real jemalloc is not installed: apt-get install libjemalloc2 for its native figure)');
-      if (!jemalloc) break;
+      if (!jemalloc) {
+        log('  (real jemalloc is not installed: apt-get install libjemalloc2 for its native figures)');
+        break;
+      }
+      report(jemalloc);
     }
   }
   if (wants('memory')) {
